@@ -1,0 +1,122 @@
+"""Request-scoped dependencies shared by the routes: the DB connection and strict parameters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
+from sqlalchemy import Connection
+
+from app.core.config import Settings
+
+MAX_REPEATS = 20
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    """Only YYYY-MM-DD: pydantic's lax mode would read ?published_from=0 as 1970-01-01."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date, YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value} is not a valid calendar date") from exc
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def connection(request: Request) -> Iterator[Connection]:
+    with request.app.state.engine.connect() as conn:
+        yield conn
+
+
+Conn = Annotated[Connection, Depends(connection)]
+AppSettings = Annotated[Settings, Depends(settings)]
+
+_ALLOWED: dict[int, frozenset[str]] = {}
+
+
+def _allowed_params(route: APIRoute) -> frozenset[str]:
+    key = id(route)
+    if key not in _ALLOWED:
+        _ALLOWED[key] = frozenset(_query_names(route.dependant))
+    return _ALLOWED[key]
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def strict_query(request: Request) -> None:
+    """Unknown or over-repeated query parameters are errors, not silently ignored."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _allowed_params(route)
+    errors = []
+    for name in set(request.query_params.keys()):
+        if name not in allowed:
+            errors.append(
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name[:40]),
+                    "msg": f"unknown parameter; allowed: {', '.join(sorted(allowed)) or 'none'}",
+                    "input": request.query_params.get(name),
+                }
+            )
+        elif len(request.query_params.getlist(name)) > MAX_REPEATS:
+            errors.append(
+                {
+                    "type": "too_long",
+                    "loc": ("query", name),
+                    "msg": f"repeated more than {MAX_REPEATS} times",
+                    "input": None,
+                }
+            )
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def page_limit(
+    request: Request,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=1000, description="Page size (default 50, at most 200 unless configured)"),
+    ] = None,
+) -> int:
+    config: Settings = request.app.state.settings
+    if limit is None:
+        return min(config.default_page_size, config.max_page_size)
+    if limit > config.max_page_size:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "less_than_equal",
+                    "loc": ("query", "limit"),
+                    "msg": f"Input should be less than or equal to {config.max_page_size}",
+                    "input": limit,
+                }
+            ]
+        )
+    return limit
+
+
+def not_found(kind: str, ident: str) -> HTTPException:
+    return HTTPException(404, f"no {kind} with id {ident[:80]!r}")

@@ -1,0 +1,61 @@
+"""The FastAPI application: read-only, versioned under /v1, documented at /docs and /redoc."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
+
+from app.api import problems
+from app.api.methods import ReadOnlyMethods
+from app.api.routes import catalog, claims, health
+from app.core.config import Settings
+from app.db import reader_engine
+
+DESCRIPTION = """
+Curated, citable facts about U.S.–Canada relations.
+
+Every **claim** carries the verbatim `quote` it rests on, the character offsets (`start`, `end`)
+of that quote in the stored source text (`GET /v1/sources/{id}` returns the text), and a summary
+of its source (publisher, publication date and its precision, URL when known) plus a ready-made
+`citation`. Unknown provenance stays `null`; nothing is guessed.
+
+Lists are paged with an opaque `cursor` (`next` link in the body and in an RFC 8288 `Link`
+header). Unknown parameters and malformed values are rejected with a 422
+[problem details](https://www.rfc-editor.org/rfc/rfc9457) body. The API is read-only: only GET,
+HEAD and OPTIONS exist.
+"""
+
+TAGS = [
+    {"name": "claims", "description": "Facts drawn from the sources, filterable and citable."},
+    {"name": "sources", "description": "The source documents and their provenance."},
+    {"name": "topics", "description": "The controlled topic vocabulary."},
+    {"name": "health", "description": "Probes for operators."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    docs = settings.docs_enabled
+    app = FastAPIOffline(
+        title="Bilateral Facts",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.settings = settings
+    app.state.engine = reader_engine(settings.reader_url, settings.query_timeout_ms)
+    problems.install(app)
+    for router in (claims.router, catalog.router, health.router):
+        app.include_router(router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_credentials=False,
+    )
+    app.add_middleware(ReadOnlyMethods)
+    return app

@@ -1,0 +1,48 @@
+"""Turn query rows into the public JSON shapes (and add each claim's citation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.citation import cite
+
+_SOURCE_PREFIX = "source_"
+
+
+def claim_json(record: dict[str, Any]) -> dict[str, Any]:
+    source = {
+        key[len(_SOURCE_PREFIX) :]: value
+        for key, value in record.items()
+        if key.startswith(_SOURCE_PREFIX)
+    }
+    period = None
+    if record["period_text"]:
+        period = {
+            "text": record["period_text"],
+            "start": record["period_start"],
+            "end": record["period_end"],
+        }
+    return {
+        "id": record["id"],
+        "statement": record["statement"],
+        "quote": record["quote"],
+        "start": record["quote_start"],
+        "end": record["quote_end"],
+        "topics": record["topics"],
+        "entities": record["entities"],
+        "period": period,
+        "quantities": [
+            {
+                "value": q["value"],
+                "unit": q["unit"],
+                "per": q["per"],
+                "qualifier": q["qualifier"],
+                "as_stated": q["as_stated"],
+                "figure": q["figure_id"],
+            }
+            for q in record["quantities"]
+        ],
+        "note": record["note"],
+        "source": source,
+        "citation": cite(source, record["quote_start"], record["quote_end"]),
+    }

@@ -1,0 +1,72 @@
+"""Every error is an RFC 9457 problem+json body, small even when the input was huge."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+MAX_ERRORS = 10
+MAX_INPUT_CHARS = 80
+
+
+def problem_response(
+    status: int,
+    detail: str | None,
+    instance: str | None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= MAX_INPUT_CHARS else value[:MAX_INPUT_CHARS] + "…"
+    if isinstance(value, list | tuple):
+        return [_short(v) for v in list(value)[:5]]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return _short(str(value))
+
+
+def _instance(request: Request) -> str:
+    return request.url.path
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "input": _short(e.get("input"))}
+        for e in raw[:MAX_ERRORS]
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"][1:]) or "request"
+    more = f" (and {len(raw) - 1} more)" if len(raw) > 1 else ""
+    return problem_response(422, f"{where}: {first['msg']}{more}", _instance(request), errors)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(exc.status_code, detail, _instance(request), headers=exc.headers)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)

@@ -1,0 +1,114 @@
+"""Response models: they document the API in OpenAPI and shape every JSON answer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class SourceSummary(BaseModel):
+    """Enough to cite a claim's source without a second request."""
+
+    id: str = Field(examples=["usdos-2021-neighbors-friends-and-allies"])
+    name: str
+    title: str | None = Field(description="The document's own title; null when it has none")
+    publisher: str | None = Field(description="null when the document does not establish it")
+    country: Literal["US", "CA"] | None = Field(description="Whose perspective; null if unknown")
+    url: str | None = Field(description="null: the URL is not established by the evidence")
+    published: date | None = Field(
+        description="Publication date; an imprecise one is given as its first day"
+    )
+    published_precision: Literal["day", "month", "year", "unknown"]
+
+
+class Source(SourceSummary):
+    provenance_note: str = Field(description="How title, publisher and date were established")
+    sha256: str = Field(description="sha256 of the stored text (UTF-8)")
+    claims: int = Field(description="Number of claims drawn from this source")
+
+
+class SourceWithText(Source):
+    text: str = Field(description="The full stored text; claim offsets index into it")
+
+
+class Period(BaseModel):
+    text: str = Field(description="As curated: 2018, 2021-02-23, 1957/ (open-ended), 2020/2021")
+    start: date | None
+    end: date | None
+
+
+class EntityRef(BaseModel):
+    id: str
+    name: str
+    kind: str
+
+
+class QuantityOut(BaseModel):
+    value: float
+    unit: str = Field(examples=["USD"])
+    per: Literal["day", "year"] | None
+    qualifier: str = Field(description="exact, about, nearly, more_than, at_least, ...")
+    as_stated: str = Field(description="The number exactly as the quote states it")
+    figure: str | None = Field(description="The figure this number measures, if curated")
+
+
+class ClaimOut(BaseModel):
+    id: str = Field(examples=["s21-ports-of-entry"])
+    statement: str = Field(description="The fact in plain words")
+    quote: str = Field(description="Verbatim text of the source the claim rests on")
+    start: int = Field(description="Offset (in characters) of the quote in the source text")
+    end: int = Field(description="Offset just past the quote: source.text[start:end] == quote")
+    topics: list[str]
+    entities: list[EntityRef]
+    period: Period | None = Field(description="The time the claim is about, when it states one")
+    quantities: list[QuantityOut]
+    note: str | None
+    source: SourceSummary
+    citation: str = Field(description="A citation string a journalist can paste")
+
+
+class ClaimPage(BaseModel):
+    items: list[ClaimOut]
+    total: int = Field(description="Claims matching the filters, across all pages")
+    limit: int
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
+    next: str | None = Field(description="URL of the next page (also in the Link header)")
+
+
+class TopicOut(BaseModel):
+    id: str = Field(examples=["arctic"])
+    name: str
+    description: str
+    claims: int
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every error has this shape."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="Validation errors: where (loc) and what (msg)"
+    )
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    dataset_version: str
+    ingested_at: datetime
+    claims: int
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "Not found"},
+    422: {"model": Problem, "description": "Invalid or unknown parameter"},
+}

@@ -1,0 +1,120 @@
+"""`bilateral`: validate and ingest the curated seeds, and serve the API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.core.config import Settings
+from app.ingest.dataset import Dataset, load_dataset
+from app.ingest.errors import SeedsInvalid
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+SeedsArg = Annotated[
+    Path | None, typer.Argument(help="Seeds folder (default: $SEEDS_DIR or ./seeds)")
+]
+
+
+def _validated(seeds_dir: Path) -> Dataset:
+    try:
+        return load_dataset(seeds_dir)
+    except SeedsInvalid as exc:
+        for error in exc.errors:
+            typer.echo(f"error: {error}", err=True)
+        typer.echo(f"{len(exc.errors)} problem(s) found; nothing was written.", err=True)
+        raise typer.Exit(code=1) from exc
+
+
+@cli.command()
+def check(
+    seeds_dir: SeedsArg = None,
+    coverage: Annotated[
+        bool, typer.Option("--coverage", help="Report the sentences no claim covers")
+    ] = False,
+) -> None:
+    """Validate the seeds without touching any database."""
+    from app.ingest.coverage import coverage as coverage_report
+
+    settings = Settings()
+    ds = _validated(seeds_dir or settings.seeds_dir)
+    typer.echo(
+        f"ok: {len(ds.sources)} sources, {len(ds.claims)} claims, {len(ds.topics)} topics, "
+        f"{len(ds.entities)} entities, {len(ds.figures)} figures"
+    )
+    if not coverage:
+        return
+    for item in coverage_report(ds):
+        typer.echo(
+            f"{item.source_id}: {item.fraction:.0%} of {item.sentences - item.excluded} content "
+            f"sentences covered ({item.excluded} excluded as furniture or headings)"
+        )
+        for sentence in item.uncovered:
+            typer.echo(f"  uncovered @{sentence.start}: {sentence.text}")
+
+
+@cli.command()
+def ingest(seeds_dir: SeedsArg = None) -> None:
+    """Run migrations, then replace the dataset with the seeds in one transaction."""
+    from app.db import writer_engine
+    from app.ingest.load import write_dataset
+    from app.migrate import upgrade
+
+    settings = Settings()
+    ds = _validated(seeds_dir or settings.seeds_dir)
+    upgrade(settings.database_url)
+    engine = writer_engine(settings.database_url)
+    try:
+        summary = write_dataset(engine, ds)
+    finally:
+        engine.dispose()
+    state = "unchanged" if summary.unchanged else "loaded"
+    typer.echo(
+        f"{state} dataset {summary.version}: {summary.sources} sources, {summary.claims} claims, "
+        f"{summary.topics} topics; {summary.added} added, {summary.changed} changed, "
+        f"{summary.removed} removed"
+    )
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+) -> None:
+    """Serve the read-only API with uvicorn."""
+    import uvicorn
+
+    settings = Settings()
+    uvicorn.run(
+        "app.api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+@cli.command()
+def schema(
+    out_dir: Annotated[Path, typer.Argument(help="Where to write the JSON Schemas")] = Path(
+        "seeds/schema"
+    ),
+) -> None:
+    """Write the JSON Schema of every seed-file format."""
+    from app.ingest.schema_export import schemas
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, document in schemas().items():
+        (out_dir / name).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {out_dir / name}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,70 @@
+"""Engines for the two roles the project has: the ingestion job (writer) and the API (reader)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+_PACKAGED_MIGRATIONS = Path(__file__).resolve().parent / "migrations"  # inside an installed wheel
+MIGRATIONS_DIR = (
+    _PACKAGED_MIGRATIONS
+    if _PACKAGED_MIGRATIONS.is_dir()
+    else Path(__file__).resolve().parent.parent / "migrations"
+)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def writer_engine(url: str) -> Engine:
+    """Engine for ingestion; SQLite gets WAL so readers keep the previous snapshot meanwhile."""
+    engine = create_engine(url, future=True)
+    if is_sqlite(url):
+        event.listen(engine, "connect", _sqlite_writer_pragmas)
+    return engine
+
+
+def reader_engine(url: str, timeout_ms: int) -> Engine:
+    """Engine for the API: it cannot write (read-only file or read-only transactions)."""
+    if is_sqlite(url):
+        database = make_url(url).database or ""
+        if database in ("", ":memory:"):
+            raise ValueError("the API needs a SQLite file, not an in-memory database")
+        path = Path(database).resolve()
+        if not path.exists():
+            raise FileNotFoundError(f"SQLite database {path} does not exist: run `bilateral ingest`")
+        engine = create_engine(
+            f"sqlite:///file:{path}?mode=ro&uri=true",
+            connect_args={"check_same_thread": False},
+            pool_size=8,
+            max_overflow=32,
+        )
+        event.listen(engine, "connect", _sqlite_reader_pragmas)
+        return engine
+    return create_engine(
+        url,
+        pool_size=8,
+        max_overflow=32,
+        pool_pre_ping=True,
+        connect_args={
+            "options": f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
+        },
+    )
+
+
+def _sqlite_writer_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_reader_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()

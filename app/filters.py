@@ -1,0 +1,87 @@
+"""Claim filters as plain data, and the SQL conditions they mean (used by app.queries only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, Table, and_, or_, select
+
+from app.models import Claim, ClaimEntity, ClaimTopic, Quantity, Source
+
+claim_table: Table = Claim.__table__  # type: ignore[assignment]
+source_table: Table = Source.__table__  # type: ignore[assignment]
+claim = claim_table.c
+source = source_table.c
+claim_topic = ClaimTopic.__table__.c  # type: ignore[attr-defined]
+claim_entity = ClaimEntity.__table__.c  # type: ignore[attr-defined]
+quantity = Quantity.__table__.c  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ClaimFilters:
+    """Every filter of GET /v1/claims; repeated values of one filter mean any-of."""
+
+    topics: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    published_from: date | None = None
+    published_to: date | None = None
+    period_from: date | None = None
+    period_to: date | None = None
+    units: tuple[str, ...] = ()
+    min_value: float | None = None
+    max_value: float | None = None
+
+
+def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
+    """SQL conditions on claim (joined to source) for the given filters, ANDed by the caller."""
+    out: list[ColumnElement[bool]] = []
+    if f.topics:
+        out.append(
+            claim.id.in_(select(claim_topic.claim_id).where(claim_topic.topic_id.in_(f.topics)))
+        )
+    if f.entities:
+        out.append(
+            claim.id.in_(
+                select(claim_entity.claim_id).where(claim_entity.entity_id.in_(f.entities))
+            )
+        )
+    if f.sources:
+        out.append(claim.source_id.in_(f.sources))
+    if f.countries:
+        known = [c for c in f.countries if c != "unknown"]
+        either = [source.country.in_(known)] if known else []
+        if "unknown" in f.countries:
+            either.append(source.country.is_(None))
+        out.append(or_(*either))
+    if f.published_from:
+        out.append(source.published >= f.published_from)
+    if f.published_to:
+        out.append(source.published <= f.published_to)
+    if f.period_from:
+        # overlap: the claim's period ends on/after period_from (an open end counts as ongoing)
+        out.append(
+            or_(
+                claim.period_end >= f.period_from,
+                and_(claim.period_end.is_(None), claim.period_start.is_not(None)),
+            )
+        )
+    if f.period_to:
+        out.append(
+            or_(
+                claim.period_start <= f.period_to,
+                and_(claim.period_start.is_(None), claim.period_end.is_not(None)),
+            )
+        )
+    if f.units or f.min_value is not None or f.max_value is not None:
+        q = select(quantity.claim_id)
+        if f.units:
+            q = q.where(quantity.unit.in_(f.units))
+        if f.min_value is not None:
+            q = q.where(quantity.value >= f.min_value)
+        if f.max_value is not None:
+            q = q.where(quantity.value <= f.max_value)
+        out.append(claim.id.in_(q))
+    return out

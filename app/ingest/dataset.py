@@ -1,0 +1,302 @@
+"""Validate every seed file and build the complete dataset in memory, before anything is written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.ingest.errors import SeedError, SeedsInvalid
+from app.ingest.quotes import QuoteNotFound, find_quote
+from app.ingest.reader import MAX_DOCUMENT_BYTES, ReadFailed, YamlDocument, read_text, read_yaml
+from app.ingest.schema import (
+    ClaimEntry,
+    ClaimsFile,
+    EntitiesFile,
+    FiguresFile,
+    SourcesFile,
+    TopicsFile,
+    partial_date_bounds,
+    period_bounds,
+)
+
+Model = TypeVar("Model", bound=BaseModel)
+MAX_ERRORS_SHOWN_PER_FILE = 50
+
+
+@dataclass
+class Dataset:
+    """Rows for every table, ready for a bulk insert, plus the digest that versions them."""
+
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    topics: list[dict[str, Any]] = field(default_factory=list)
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    entity_aliases: list[dict[str, Any]] = field(default_factory=list)
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    claim_topics: list[dict[str, Any]] = field(default_factory=list)
+    claim_entities: list[dict[str, Any]] = field(default_factory=list)
+    quantities: list[dict[str, Any]] = field(default_factory=list)
+    excluded: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        payload = json.dumps(
+            [self.sources, self.topics, self.entities, self.entity_aliases, self.figures,
+             self.claims, self.claim_topics, self.claim_entities, self.quantities],
+            sort_keys=True, default=str, ensure_ascii=False,
+        )  # fmt: skip
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.errors: list[SeedError] = []
+
+    def add(self, file: Path, line: int | None, message: str, claim_id: str | None = None) -> None:
+        self.errors.append(SeedError(file, line, message, claim_id))
+
+    def parse(self, path: Path, model: type[Model]) -> tuple[Model, YamlDocument] | None:
+        try:
+            doc = read_yaml(path)
+        except ReadFailed as exc:
+            self.errors.append(exc.error)
+            return None
+        try:
+            return model.model_validate(doc.data), doc
+        except ValidationError as exc:
+            for err in exc.errors()[:MAX_ERRORS_SHOWN_PER_FILE]:
+                loc = tuple(err["loc"])
+                where = ".".join(str(p) for p in loc) or "(top level)"
+                self.add(path, doc.line(loc), f"{where}: {err['msg']}", _claim_id(doc.data, loc))
+            return None
+
+
+def _claim_id(data: Any, loc: tuple[Any, ...]) -> str | None:
+    if len(loc) >= 2 and loc[0] == "claims" and isinstance(loc[1], int):
+        try:
+            claim = data["claims"][loc[1]]
+            return str(claim.get("id")) if isinstance(claim, dict) else None
+        except (KeyError, IndexError, TypeError):
+            return None
+    return None
+
+
+def _digest(value: Any) -> str:
+    blob = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def load_dataset(seeds_dir: Path) -> Dataset:
+    """Read and cross-check all seed files; raise SeedsInvalid listing every problem found."""
+    seeds_dir = Path(seeds_dir)
+    errs = _Collector()
+    ds = Dataset()
+    if not seeds_dir.is_dir():
+        raise SeedsInvalid([SeedError(seeds_dir, None, "seeds folder does not exist")])
+
+    topics = errs.parse(seeds_dir / "topics.yaml", TopicsFile)
+    topic_ids: set[str] = set()
+    if topics:
+        for i, topic in enumerate(topics[0].topics):
+            if topic.id in topic_ids:
+                errs.add(topics[1].path, topics[1].line(("topics", i)), f"duplicate topic {topic.id}")
+            topic_ids.add(topic.id)
+            ds.topics.append(topic.model_dump())
+
+    figure_ids = _load_figures(seeds_dir, errs, ds)
+    entity_ids = _load_entities(seeds_dir, errs, ds)
+    texts = _load_sources(seeds_dir, errs, ds)
+
+    claim_ids: dict[str, str] = {}
+    claim_files = sorted((seeds_dir / "claims").glob("*.yaml"))
+    seen_sources: set[str] = set()
+    for path in claim_files:
+        parsed = errs.parse(path, ClaimsFile)
+        if not parsed:
+            continue
+        claims_file, doc = parsed
+        if claims_file.source not in texts:
+            errs.add(path, doc.line(("source",)), f"unknown source {claims_file.source!r}")
+            continue
+        if claims_file.source in seen_sources:
+            errs.add(path, doc.line(("source",)), f"source {claims_file.source} has two claim files")
+        seen_sources.add(claims_file.source)
+        text = texts[claims_file.source]
+        spans = ds.excluded.setdefault(claims_file.source, [])
+        for i, excluded in enumerate(claims_file.excluded):
+            at = text.find(excluded.text)
+            if at == -1:
+                errs.add(path, doc.line(("excluded", i, "text")), "excluded text not in the source")
+            while at != -1:
+                spans.append((at, at + len(excluded.text)))
+                at = text.find(excluded.text, at + 1)
+        for position, claim in enumerate(claims_file.claims):
+            line = doc.line(("claims", position))
+            if claim.id in claim_ids:
+                errs.add(path, line, f"duplicate claim id (also in {claim_ids[claim.id]})", claim.id)
+                continue
+            claim_ids[claim.id] = path.name
+            _add_claim(
+                ds, errs, claim, claims_file.source, text, position,
+                refs=(topic_ids, entity_ids, figure_ids), path=path, doc=doc,
+            )  # fmt: skip
+    if errs.errors:
+        raise SeedsInvalid(errs.errors)
+    return ds
+
+
+def _load_figures(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
+    path = seeds_dir / "figures.yaml"
+    if not path.exists():
+        return set()
+    parsed = errs.parse(path, FiguresFile)
+    ids: set[str] = set()
+    if parsed:
+        for i, figure in enumerate(parsed[0].figures):
+            if figure.id in ids:
+                errs.add(path, parsed[1].line(("figures", i)), f"duplicate figure {figure.id}")
+            ids.add(figure.id)
+            ds.figures.append(figure.model_dump())
+    return ids
+
+
+def _load_entities(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
+    ids: set[str] = set()
+    aliases: dict[str, str] = {}
+    for path in sorted((seeds_dir / "entities").glob("*.yaml")):
+        parsed = errs.parse(path, EntitiesFile)
+        if not parsed:
+            continue
+        for i, entity in enumerate(parsed[0].entities):
+            line = parsed[1].line(("entities", i))
+            if entity.id in ids:
+                errs.add(path, line, f"duplicate entity id {entity.id}")
+                continue
+            ids.add(entity.id)
+            ds.entities.append({"id": entity.id, "name": entity.name, "kind": entity.kind})
+            for alias in sorted({entity.id, entity.name.casefold(), *map(str.casefold, entity.aliases)}):
+                if aliases.get(alias, entity.id) != entity.id:
+                    errs.add(path, line, f"alias {alias!r} already names entity {aliases[alias]}")
+                    continue
+                if alias not in aliases:
+                    aliases[alias] = entity.id
+                    ds.entity_aliases.append({"alias": alias, "entity_id": entity.id})
+    return ids
+
+
+def _load_sources(seeds_dir: Path, errs: _Collector, ds: Dataset) -> dict[str, str]:
+    path = seeds_dir / "sources.yaml"
+    parsed = errs.parse(path, SourcesFile)
+    texts: dict[str, str] = {}
+    if not parsed:
+        return texts
+    sources, doc = parsed
+    for i, source in enumerate(sources.sources):
+        line = doc.line(("sources", i))
+        if source.id in texts:
+            errs.add(path, line, f"duplicate source id {source.id}")
+            continue
+        try:
+            text = read_text(seeds_dir / "documents" / source.file, MAX_DOCUMENT_BYTES)
+        except ReadFailed as exc:
+            errs.add(path, line, f"source {source.id}: {exc.error}")
+            continue
+        texts[source.id] = text
+        published = partial_date_bounds(source.published)[0] if source.published else None
+        ds.sources.append(
+            {
+                **source.model_dump(exclude={"published"}),
+                "published": published,
+                "text": text,
+                "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            }
+        )
+    return texts
+
+
+def _add_claim(
+    ds: Dataset,
+    errs: _Collector,
+    claim: ClaimEntry,
+    source_id: str,
+    text: str,
+    position: int,
+    *,
+    refs: tuple[set[str], set[str], set[str]],
+    path: Path,
+    doc: YamlDocument,
+) -> None:
+    topic_ids, entity_ids, figure_ids = refs
+    loc = ("claims", position)
+    ok = True
+    try:
+        start = find_quote(text, claim.quote, claim.occurrence)
+    except QuoteNotFound as exc:
+        errs.add(path, doc.line((*loc, "quote")), str(exc), claim.id)
+        ok = False
+    else:
+        if claim.start is not None and claim.start != start:
+            errs.add(
+                path, doc.line((*loc, "start")),
+                f"start is {claim.start} but the quote starts at character {start}", claim.id,
+            )  # fmt: skip
+            ok = False
+    for name, values, known in (
+        ("topic", claim.topics, topic_ids),
+        ("entity", claim.entities, entity_ids),
+        ("figure", [q.figure for q in claim.quantities if q.figure], figure_ids),
+    ):
+        for value in values:
+            if value not in known:
+                errs.add(path, doc.line(loc), f"unknown {name} {value!r}", claim.id)
+                ok = False
+        if len(set(values)) != len(values) and name != "figure":
+            errs.add(path, doc.line(loc), f"{name} listed twice", claim.id)
+            ok = False
+    for i, quantity in enumerate(claim.quantities):
+        if quantity.as_stated not in claim.quote:
+            errs.add(
+                path, doc.line((*loc, "quantities", i)),
+                f"as_stated {quantity.as_stated!r} is not part of the quote", claim.id,
+            )  # fmt: skip
+            ok = False
+    if not ok:
+        return
+    period_start, period_end = period_bounds(claim.period) if claim.period else (None, None)
+    content = claim.model_dump(exclude={"occurrence", "start"})
+    ds.claims.append(
+        {
+            "id": claim.id,
+            "source_id": source_id,
+            "position": position,
+            "statement": claim.statement,
+            "quote": claim.quote,
+            "quote_start": start,
+            "quote_end": start + len(claim.quote),
+            "period_start": period_start,
+            "period_end": period_end,
+            "period_text": claim.period,
+            "note": claim.note,
+            "digest": _digest({**content, "source": source_id, "start": start}),
+        }
+    )
+    ds.claim_topics.extend({"claim_id": claim.id, "topic_id": t} for t in claim.topics)
+    ds.claim_entities.extend({"claim_id": claim.id, "entity_id": e} for e in claim.entities)
+    ds.quantities.extend(
+        {
+            "claim_id": claim.id,
+            "position": i,
+            "value": q.value,
+            "unit": q.unit,
+            "per": q.per,
+            "qualifier": q.qualifier,
+            "as_stated": q.as_stated,
+            "figure_id": q.figure,
+        }
+        for i, q in enumerate(claim.quantities)
+    )

@@ -1,0 +1,93 @@
+"""Find a quote in its source verbatim, and explain precisely where a near-miss differs."""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+
+# Characters curators commonly type instead of what the documents contain.
+_FOLD = {
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+    "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+}  # fmt: skip
+
+
+class QuoteNotFound(ValueError):
+    pass
+
+
+def find_quote(text: str, quote: str, occurrence: int | None) -> int:
+    """Start offset of the quote (the n-th occurrence when given; it must be unique otherwise)."""
+    starts = []
+    at = text.find(quote)
+    while at != -1:
+        starts.append(at)
+        at = text.find(quote, at + 1)
+    if not starts:
+        raise QuoteNotFound(explain_miss(text, quote))
+    if occurrence is None:
+        if len(starts) > 1:
+            raise QuoteNotFound(
+                f"quote occurs {len(starts)} times (at characters "
+                f"{', '.join(map(str, starts))}); add `occurrence: N` to pick one"
+            )
+        return starts[0]
+    if occurrence > len(starts):
+        raise QuoteNotFound(f"occurrence {occurrence} requested but the quote occurs {len(starts)}x")
+    return starts[occurrence - 1]
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "")
+    shown = char if char.isprintable() and not char.isspace() else ""
+    return f"U+{ord(char):04X} {name}" + (f" ({shown})" if shown else "")
+
+
+def _fold(s: str) -> tuple[str, list[int]]:
+    """Folded text plus, for each folded character, its index in the original."""
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(s):
+        ch = _FOLD.get(ch, ch)
+        if ch.isspace():
+            if out and out[-1] == " ":
+                continue
+            ch = " "
+        out.append(ch)
+        index.append(i)
+    return "".join(out), index
+
+
+def explain_miss(text: str, quote: str) -> str:
+    folded_text, text_index = _fold(text)
+    folded_quote, _ = _fold(quote)
+    at = folded_text.find(folded_quote)
+    if at != -1:
+        start = text_index[at]
+        end = text_index[at + len(folded_quote) - 1] + 1
+        source_span = text[start:end]
+        for i, (a, b) in enumerate(zip(source_span, quote, strict=False)):
+            if a != b:
+                return (
+                    f"quote not found verbatim; the source has it at character {start} with "
+                    f"different characters: at quote position {i} the source has {_describe(a)} "
+                    f"where the quote has {_describe(b)}. The source reads: {source_span!r}"
+                )
+        return (
+            f"quote not found verbatim; it differs from the source at character {start} only in "
+            f"spacing or length. The source reads: {source_span!r}"
+        )
+    matcher = difflib.SequenceMatcher(None, text, quote, autojunk=False)
+    match = matcher.find_longest_match(0, len(text), 0, len(quote))
+    if match.size < 8:
+        return "quote not found in the source text (no close match either)"
+    t_end, q_end = match.a + match.size, match.b + match.size
+    if q_end >= len(quote):
+        detail = "the quote's beginning differs"
+    else:
+        src_char = _describe(text[t_end]) if t_end < len(text) else "the end of the text"
+        detail = (
+            f"after {quote[match.b:q_end][-30:]!r} the quote has {_describe(quote[q_end])} "
+            f"where the source (character {t_end}) has {src_char}"
+        )
+    return f"quote not found verbatim; closest match starts at source character {match.a}: {detail}"

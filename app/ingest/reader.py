@@ -1,0 +1,106 @@
+"""Read seed files safely: size-capped, UTF-8 only, YAML 1.2 without object construction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from app.ingest.errors import SeedError
+
+MAX_YAML_BYTES = 5 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+class ReadFailed(Exception):
+    def __init__(self, error: SeedError) -> None:
+        self.error = error
+        super().__init__(str(error))
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    """Return the file's text, or raise ReadFailed naming what is wrong and where."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ReadFailed(SeedError(path, None, f"cannot read file: {exc.strerror}")) from exc
+    if size > max_bytes:
+        raise ReadFailed(SeedError(path, None, f"file is {size} bytes; the limit is {max_bytes}"))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ReadFailed(
+            SeedError(path, line, f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}")
+        ) from exc
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ReadFailed(SeedError(path, line, "contains a NUL character"))
+    return text
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    path: Path
+    data: Any  # plain dicts, lists and scalars
+    node: Any  # the ruamel tree, kept for line numbers
+
+    def line(self, loc: tuple[int | str, ...]) -> int | None:
+        """1-based line of the deepest part of `loc` that exists in the file."""
+        node, line = self.node, 1
+        for key in loc:
+            if isinstance(node, CommentedMap) and key in node:
+                line = node.lc.key(key)[0] + 1
+                node = node[key]
+            elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
+                line = node.lc.item(key)[0] + 1
+                node = node[key]
+            else:
+                break
+        return line
+
+
+def read_yaml(path: Path) -> YamlDocument:
+    text = read_text(path, MAX_YAML_BYTES)
+    if not text.strip():
+        raise ReadFailed(SeedError(path, 1, "file is empty"))
+    yaml = YAML(typ="rt", pure=True)
+    yaml.allow_duplicate_keys = False
+    try:
+        node = yaml.load(text)
+    except MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ReadFailed(SeedError(path, line, f"invalid YAML: {problem}")) from exc
+    except YAMLError as exc:
+        raise ReadFailed(SeedError(path, None, f"invalid YAML: {exc}")) from exc
+    if not isinstance(node, CommentedMap):
+        raise ReadFailed(SeedError(path, 1, "expected a mapping at the top of the file"))
+    return YamlDocument(path, _plain(node), node)
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip types -> plain Python, so validation sees ordinary values."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, datetime):
+        return node.date().isoformat() if node.time() == datetime.min.time() else node.isoformat()
+    if isinstance(node, date):
+        return node.isoformat()
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node

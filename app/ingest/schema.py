@@ -1,0 +1,194 @@
+"""The curated seed-file formats, as pydantic models; `bilateral schema` publishes them as JSON Schema."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=120)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+Precision = Literal["day", "month", "year", "unknown"]
+EntityKind = Literal[
+    "organization", "agreement", "document", "program", "forum", "event", "person", "place",
+    "country", "other",
+]  # fmt: skip
+Qualifier = Literal["exact", "about", "nearly", "more_than", "at_least", "less_than", "at_most"]
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def _scalar_to_text(value: Any) -> Any:
+    """YAML turns unquoted 2019 into an int and 2021-02-26 into a date; take them as written."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | date):
+        return value.isoformat() if isinstance(value, date) else str(value)
+    return value
+
+
+def partial_date_bounds(text: str) -> tuple[date, date, Precision]:
+    """'2018' -> (2018-01-01, 2018-12-31, 'year'); raises ValueError on anything else or 2021-02-30."""
+    match = _PARTIAL_DATE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = match.groups()
+    y = int(year)
+    if month is None:
+        return date(y, 1, 1), date(y, 12, 31), "year"
+    m = int(month)
+    if day is None:
+        first = date(y, m, 1)
+        after = date(y + (m == 12), m % 12 + 1, 1)
+        return first, date.fromordinal(after.toordinal() - 1), "month"
+    d = date(y, m, int(day))
+    return d, d, "day"
+
+
+def period_bounds(text: str) -> tuple[date | None, date | None]:
+    """'2018' covers that year; '1957/' is open-ended; '2020/2021' and '/2019' are ranges."""
+    if "/" not in text:
+        start, end, _ = partial_date_bounds(text)
+        return start, end
+    left, _, right = text.partition("/")
+    if "/" in right or (not left and not right):
+        raise ValueError(f"{text!r} is not a period: use START, START/, START/END or /END")
+    start = partial_date_bounds(left)[0] if left else None
+    end = partial_date_bounds(right)[1] if right else None
+    if start and end and end < start:
+        raise ValueError(f"period {text!r} ends before it starts")
+    return start, end
+
+
+def _check_period(text: str) -> str:
+    period_bounds(text)
+    return text
+
+
+def _check_partial_date(text: str) -> str:
+    partial_date_bounds(text)
+    return text
+
+
+def _check_url(text: str) -> str:
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", text):
+        raise ValueError(f"{text!r} is not an http(s) URL")
+    return text
+
+
+PartialDate = Annotated[str, BeforeValidator(_scalar_to_text), AfterValidator(_check_partial_date)]
+Period = Annotated[str, BeforeValidator(_scalar_to_text), AfterValidator(_check_period)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SourceEntry(_Strict):
+    id: Slug
+    file: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+\.txt$")] = Field(
+        description="File name in seeds/documents/"
+    )
+    name: Text = Field(description="Short descriptive name a citation can use")
+    title: Text | None = Field(description="The document's own title, if it has one")
+    publisher: Text | None
+    country: Literal["US", "CA"] | None = Field(description="Whose perspective the document takes")
+    url: Annotated[str, AfterValidator(_check_url)] | None
+    published: PartialDate | None = Field(description="YYYY, YYYY-MM or YYYY-MM-DD")
+    published_precision: Precision
+    provenance_note: Text = Field(description="How title, publisher and date were established")
+
+    @model_validator(mode="after")
+    def _precision_matches(self) -> SourceEntry:
+        if self.published is None:
+            if self.published_precision != "unknown":
+                raise ValueError("published is null, so published_precision must be 'unknown'")
+        elif partial_date_bounds(self.published)[2] != self.published_precision:
+            raise ValueError(
+                f"published {self.published!r} has {partial_date_bounds(self.published)[2]} "
+                f"precision, not {self.published_precision!r}"
+            )
+        return self
+
+
+class SourcesFile(_Strict):
+    sources: list[SourceEntry] = Field(min_length=1)
+
+
+class TopicEntry(_Strict):
+    id: Slug
+    name: Text
+    description: Text
+
+
+class TopicsFile(_Strict):
+    topics: list[TopicEntry] = Field(min_length=1)
+
+
+class EntityEntry(_Strict):
+    id: Slug
+    name: Text
+    kind: EntityKind
+    aliases: list[Text] = []
+
+
+class EntitiesFile(_Strict):
+    entities: list[EntityEntry] = []
+
+
+class FigureEntry(_Strict):
+    id: Slug
+    name: Text
+    dimension: Literal["length", "count", "money", "duration"]
+
+
+class FiguresFile(_Strict):
+    figures: list[FigureEntry] = []
+
+
+class QuantityEntry(_Strict):
+    value: Annotated[float, Field(allow_inf_nan=False)]
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    per: Literal["day", "year"] | None = None
+    qualifier: Qualifier = "exact"
+    as_stated: Text = Field(description="The number exactly as the quote states it")
+    figure: Slug | None = None
+
+
+class ClaimEntry(_Strict):
+    id: Slug
+    statement: Text
+    quote: Text
+    topics: list[Slug] = Field(min_length=1)
+    entities: list[Slug] = []
+    period: Period | None = None
+    quantities: list[QuantityEntry] = []
+    occurrence: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Which occurrence of the quote, when it appears more than once"
+    )
+    start: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="Optional: checked against where the quote really starts"
+    )
+    note: Text | None = None
+
+
+class ExcludedEntry(_Strict):
+    text: Text
+    reason: Literal["furniture", "heading", "title", "attribution"]
+
+
+class ClaimsFile(_Strict):
+    source: Slug
+    claims: list[ClaimEntry] = []
+    excluded: list[ExcludedEntry] = []

@@ -1,0 +1,105 @@
+"""The one schema: SQLModel tables shared by the ingestion job, the API and Alembic.
+
+Rows are replaced wholesale by each ingest, so ids are curated slugs (stable across re-ingests),
+never autoincrement integers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel
+
+
+class Source(SQLModel, table=True):
+    """A source document, stored byte for byte so every quote can be re-checked against it."""
+
+    id: str = Field(primary_key=True)
+    file: str
+    name: str
+    title: str | None = None
+    publisher: str | None = None
+    country: str | None = Field(default=None, index=True, description="US or CA perspective")
+    url: str | None = None
+    published: date | None = Field(default=None, index=True)
+    published_precision: str = "unknown"
+    provenance_note: str
+    text: str
+    sha256: str
+
+
+class Topic(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    description: str
+
+
+class Entity(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    kind: str = Field(index=True)
+
+
+class EntityAlias(SQLModel, table=True):
+    """Every name an entity is known by (its name and id included), lower-cased for lookup."""
+
+    __tablename__ = "entity_alias"
+
+    alias: str = Field(primary_key=True)
+    entity_id: str = Field(foreign_key="entity.id", index=True)
+
+
+class Figure(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    dimension: str
+
+
+class Claim(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True)
+    position: int = Field(description="Order of the claim within its source's claims file")
+    statement: str
+    quote: str
+    quote_start: int
+    quote_end: int
+    period_start: date | None = Field(default=None, index=True)
+    period_end: date | None = Field(default=None, index=True)
+    period_text: str | None = None
+    note: str | None = None
+    digest: str = Field(description="sha256 of the claim's curated content, to report changes")
+
+
+class ClaimTopic(SQLModel, table=True):
+    __tablename__ = "claim_topic"
+
+    claim_id: str = Field(foreign_key="claim.id", primary_key=True)
+    topic_id: str = Field(foreign_key="topic.id", primary_key=True, index=True)
+
+
+class ClaimEntity(SQLModel, table=True):
+    __tablename__ = "claim_entity"
+
+    claim_id: str = Field(foreign_key="claim.id", primary_key=True)
+    entity_id: str = Field(foreign_key="entity.id", primary_key=True, index=True)
+
+
+class Quantity(SQLModel, table=True):
+    claim_id: str = Field(foreign_key="claim.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    value: float
+    unit: str = Field(index=True)
+    per: str | None = None
+    qualifier: str = "exact"
+    as_stated: str
+    figure_id: str | None = Field(default=None, foreign_key="figure.id", index=True)
+
+
+class Dataset(SQLModel, table=True):
+    """One row describing the loaded dataset: its content digest and when it was ingested."""
+
+    id: int = Field(default=1, primary_key=True)
+    version: str
+    ingested_at: datetime
+    sources: int
+    claims: int

@@ -1,0 +1,213 @@
+"""All SQL the API runs. Rows come back as plain dicts; routes never build ORM objects."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Date, Table, func, literal, select, tuple_
+
+from app.filters import (
+    ClaimFilters,
+    claim,
+    claim_entity,
+    claim_table,
+    claim_topic,
+    conditions,
+    quantity,
+    source,
+    source_table,
+)
+from app.models import Dataset, Entity, Topic
+from app.pagination import Cursor
+
+topic_table: Table = Topic.__table__  # type: ignore[assignment]
+entity_table: Table = Entity.__table__  # type: ignore[assignment]
+topic = topic_table.c
+entity = entity_table.c
+dataset = Dataset.__table__.c  # type: ignore[attr-defined]
+
+SOURCE_SUMMARY = (
+    source.id,
+    source.name,
+    source.title,
+    source.publisher,
+    source.country,
+    source.url,
+    source.published,
+    source.published_precision,
+)
+_FAR_FUTURE = date(9999, 12, 31)
+_FAR_PAST = date(1, 1, 1)
+
+# sort name -> (column, descending)
+SORTS = {
+    "id": (None, False),
+    "-id": (None, True),
+    "published": (source.published, False),
+    "-published": (source.published, True),
+    "period": (claim.period_start, False),
+    "-period": (claim.period_start, True),
+}
+
+
+def _sort_key(sort: str) -> Any:
+    column, descending = SORTS[sort]
+    if column is None:
+        return None
+    # unknown dates sort last in either direction
+    return func.coalesce(column, literal(_FAR_PAST if descending else _FAR_FUTURE, Date))
+
+
+def list_claims(
+    conn: Connection, filters: ClaimFilters, sort: str, limit: int, after: Cursor | None
+) -> tuple[list[dict[str, Any]], int, Cursor | None]:
+    """One page of claims (with topics, entities, quantities, source), the total, the next cursor."""
+    where = conditions(filters)
+    base = claim.source_id == source.id
+    total = conn.execute(
+        select(func.count()).select_from(claim_table.join(source_table, base)).where(*where)
+    ).scalar_one()
+
+    key = _sort_key(sort)
+    descending = SORTS[sort][1]
+    columns = [claim.id, key.label("sort_key")] if key is not None else [claim.id]
+    query = select(*columns).select_from(claim_table.join(source_table, base)).where(*where)
+    if after is not None:
+        if key is None:
+            query = query.where(claim.id < after.id if descending else claim.id > after.id)
+        else:
+            bound = tuple_(literal(_as_date(after.key), Date), literal(after.id))
+            row = tuple_(key, claim.id)
+            query = query.where(row < bound if descending else row > bound)
+    order = [key, claim.id] if key is not None else [claim.id]
+    query = query.order_by(*(c.desc() if descending else c.asc() for c in order))
+    rows = conn.execute(query.limit(limit + 1)).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        sort_value = last.sort_key.isoformat() if key is not None else None
+        next_cursor = Cursor(sort=sort, key=sort_value, id=last.id)
+    items = claims_by_id(conn, [r.id for r in rows])
+    return items, total, next_cursor
+
+
+def _as_date(value: Any) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return _FAR_FUTURE
+
+
+def claims_by_id(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
+    """Full claim records for the ids, in the order given."""
+    if not ids:
+        return []
+    rows = conn.execute(
+        select(
+            claim.id, claim.statement, claim.quote, claim.quote_start, claim.quote_end,
+            claim.period_start, claim.period_end, claim.period_text, claim.note,
+            *(c.label(f"source_{c.name}") for c in SOURCE_SUMMARY),
+        )  # fmt: skip
+        .select_from(claim_table.join(source_table, claim.source_id == source.id))
+        .where(claim.id.in_(ids))
+    ).mappings()
+    by_id = {r["id"]: dict(r) for r in rows}
+    topics: dict[str, list[str]] = defaultdict(list)
+    for claim_id, topic_id in conn.execute(
+        select(claim_topic.claim_id, claim_topic.topic_id)
+        .where(claim_topic.claim_id.in_(ids))
+        .order_by(claim_topic.claim_id, claim_topic.topic_id)
+    ):
+        topics[claim_id].append(topic_id)
+    entities: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in conn.execute(
+        select(claim_entity.claim_id, entity.id, entity.name, entity.kind)
+        .join(entity_table, entity.id == claim_entity.entity_id)
+        .where(claim_entity.claim_id.in_(ids))
+        .order_by(claim_entity.claim_id, entity.id)
+    ).mappings():
+        entities[row["claim_id"]].append({k: row[k] for k in ("id", "name", "kind")})
+    quantities: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in conn.execute(
+        select(quantity).where(quantity.claim_id.in_(ids)).order_by(quantity.position)
+    ).mappings():
+        quantities[row["claim_id"]].append(dict(row))
+    out = []
+    for claim_id in ids:
+        if claim_id not in by_id:
+            continue
+        record = by_id[claim_id]
+        record["topics"] = topics[claim_id]
+        record["entities"] = entities[claim_id]
+        record["quantities"] = quantities[claim_id]
+        out.append(record)
+    return out
+
+
+def list_sources(conn: Connection) -> list[dict[str, Any]]:
+    counts = (
+        select(claim.source_id, func.count().label("claims"))
+        .group_by(claim.source_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(*SOURCE_SUMMARY, source.provenance_note, source.sha256,
+               func.coalesce(counts.c.claims, 0).label("claims"))  # fmt: skip
+        .outerjoin(counts, counts.c.source_id == source.id)
+        .order_by(source.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def get_source(conn: Connection, source_id: str) -> dict[str, Any] | None:
+    for row in list_sources(conn):
+        if row["id"] == source_id:
+            row["text"] = conn.execute(
+                select(source.text).where(source.id == source_id)
+            ).scalar_one()
+            return row
+    return None
+
+
+def list_topics(conn: Connection) -> list[dict[str, Any]]:
+    counts = (
+        select(claim_topic.topic_id, func.count().label("claims"))
+        .group_by(claim_topic.topic_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(topic.id, topic.name, topic.description,
+               func.coalesce(counts.c.claims, 0).label("claims"))  # fmt: skip
+        .outerjoin(counts, counts.c.topic_id == topic.id)
+        .order_by(topic.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def known_ids(conn: Connection, kind: str) -> set[str]:
+    table = {"topic": topic_table, "source": source_table, "entity": entity_table}[kind]
+    return set(conn.execute(select(table.c.id)).scalars())
+
+
+def dataset_info(conn: Connection) -> dict[str, Any] | None:
+    row = conn.execute(select(dataset.version, dataset.ingested_at, dataset.claims)).mappings()
+    first = row.first()
+    return dict(first) if first else None
+
+
+def resolve_entities(conn: Connection, names: list[str]) -> dict[str, str | None]:
+    """Map each name or alias (any case) to its entity id, or None when nothing is known by it."""
+    from app.models import EntityAlias
+
+    alias = EntityAlias.__table__.c  # type: ignore[attr-defined]
+    folded = {name: name.casefold() for name in names}
+    found = dict(
+        conn.execute(
+            select(alias.alias, alias.entity_id).where(alias.alias.in_(set(folded.values())))
+        ).all()
+    )
+    return {name: found.get(key) for name, key in folded.items()}
