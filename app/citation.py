@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def format_published(published: date | None, precision: str) -> str:

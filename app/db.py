@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -35,7 +36,9 @@ def reader_engine(url: str, timeout_ms: int) -> Engine:
             raise ValueError("the API needs a SQLite file, not an in-memory database")
         path = Path(database).resolve()
         if not path.exists():
-            raise FileNotFoundError(f"SQLite database {path} does not exist: run `bilateral ingest`")
+            raise FileNotFoundError(
+                f"SQLite database {path} does not exist: run `bilateral ingest`"
+            )
         engine = create_engine(
             f"sqlite:///file:{path}?mode=ro&uri=true",
             connect_args={"check_same_thread": False},
@@ -55,7 +58,7 @@ def reader_engine(url: str, timeout_ms: int) -> Engine:
     )
 
 
-def _sqlite_writer_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_writer_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -63,7 +66,7 @@ def _sqlite_writer_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-unty
     cursor.close()
 
 
-def _sqlite_reader_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_reader_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA query_only=ON")
     cursor.execute("PRAGMA busy_timeout=10000")

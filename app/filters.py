@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Table, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
-from app.models import Claim, ClaimEntity, ClaimTopic, Quantity, Source
+from app.models import CLAIM, CLAIM_ENTITY, CLAIM_TOPIC, QUANTITY, SOURCE
 
-claim_table: Table = Claim.__table__  # type: ignore[assignment]
-source_table: Table = Source.__table__  # type: ignore[assignment]
-claim = claim_table.c
-source = source_table.c
-claim_topic = ClaimTopic.__table__.c  # type: ignore[attr-defined]
-claim_entity = ClaimEntity.__table__.c  # type: ignore[attr-defined]
-quantity = Quantity.__table__.c  # type: ignore[attr-defined]
+claim_table = CLAIM
+source_table = SOURCE
+claim = CLAIM.c
+source = SOURCE.c
+claim_topic = CLAIM_TOPIC.c
+claim_entity = CLAIM_ENTITY.c
+quantity = QUANTITY.c
 
 
 @dataclass(frozen=True)

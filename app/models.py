@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Table
 from sqlmodel import Field, SQLModel
 
 
@@ -103,3 +104,20 @@ class Dataset(SQLModel, table=True):
     ingested_at: datetime
     sources: int
     claims: int
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a model: queries and bulk loads use it, not ORM objects."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+SOURCE = table_of(Source)
+TOPIC = table_of(Topic)
+ENTITY = table_of(Entity)
+ENTITY_ALIAS = table_of(EntityAlias)
+FIGURE = table_of(Figure)
+CLAIM = table_of(Claim)
+CLAIM_TOPIC = table_of(ClaimTopic)
+CLAIM_ENTITY = table_of(ClaimEntity)
+QUANTITY = table_of(Quantity)
+DATASET = table_of(Dataset)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Date, Table, func, literal, select, tuple_
+from sqlalchemy import Connection, Date, func, literal, select, tuple_
 
 from app.filters import (
     ClaimFilters,
@@ -19,14 +19,14 @@ from app.filters import (
     source,
     source_table,
 )
-from app.models import Dataset, Entity, Topic
+from app.models import DATASET, ENTITY, ENTITY_ALIAS, QUANTITY, TOPIC
 from app.pagination import Cursor
 
-topic_table: Table = Topic.__table__  # type: ignore[assignment]
-entity_table: Table = Entity.__table__  # type: ignore[assignment]
-topic = topic_table.c
-entity = entity_table.c
-dataset = Dataset.__table__.c  # type: ignore[attr-defined]
+topic_table = TOPIC
+entity_table = ENTITY
+topic = TOPIC.c
+entity = ENTITY.c
+dataset = DATASET.c
 
 SOURCE_SUMMARY = (
     source.id,
@@ -63,7 +63,7 @@ def _sort_key(sort: str) -> Any:
 def list_claims(
     conn: Connection, filters: ClaimFilters, sort: str, limit: int, after: Cursor | None
 ) -> tuple[list[dict[str, Any]], int, Cursor | None]:
-    """One page of claims (with topics, entities, quantities, source), the total, the next cursor."""
+    """One page of claims (topics, entities, quantities, source), the total, the next cursor."""
     where = conditions(filters)
     base = claim.source_id == source.id
     total = conn.execute(
@@ -108,10 +108,17 @@ def claims_by_id(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
         return []
     rows = conn.execute(
         select(
-            claim.id, claim.statement, claim.quote, claim.quote_start, claim.quote_end,
-            claim.period_start, claim.period_end, claim.period_text, claim.note,
+            claim.id,
+            claim.statement,
+            claim.quote,
+            claim.quote_start,
+            claim.quote_end,
+            claim.period_start,
+            claim.period_end,
+            claim.period_text,
+            claim.note,
             *(c.label(f"source_{c.name}") for c in SOURCE_SUMMARY),
-        )  # fmt: skip
+        )
         .select_from(claim_table.join(source_table, claim.source_id == source.id))
         .where(claim.id.in_(ids))
     ).mappings()
@@ -133,7 +140,7 @@ def claims_by_id(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
         entities[row["claim_id"]].append({k: row[k] for k in ("id", "name", "kind")})
     quantities: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in conn.execute(
-        select(quantity).where(quantity.claim_id.in_(ids)).order_by(quantity.position)
+        select(QUANTITY).where(quantity.claim_id.in_(ids)).order_by(quantity.position)
     ).mappings():
         quantities[row["claim_id"]].append(dict(row))
     out = []
@@ -150,13 +157,15 @@ def claims_by_id(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
 
 def list_sources(conn: Connection) -> list[dict[str, Any]]:
     counts = (
-        select(claim.source_id, func.count().label("claims"))
-        .group_by(claim.source_id)
-        .subquery()
+        select(claim.source_id, func.count().label("claims")).group_by(claim.source_id).subquery()
     )
     rows = conn.execute(
-        select(*SOURCE_SUMMARY, source.provenance_note, source.sha256,
-               func.coalesce(counts.c.claims, 0).label("claims"))  # fmt: skip
+        select(
+            *SOURCE_SUMMARY,
+            source.provenance_note,
+            source.sha256,
+            func.coalesce(counts.c.claims, 0).label("claims"),
+        )
         .outerjoin(counts, counts.c.source_id == source.id)
         .order_by(source.id)
     ).mappings()
@@ -180,8 +189,12 @@ def list_topics(conn: Connection) -> list[dict[str, Any]]:
         .subquery()
     )
     rows = conn.execute(
-        select(topic.id, topic.name, topic.description,
-               func.coalesce(counts.c.claims, 0).label("claims"))  # fmt: skip
+        select(
+            topic.id,
+            topic.name,
+            topic.description,
+            func.coalesce(counts.c.claims, 0).label("claims"),
+        )
         .outerjoin(counts, counts.c.topic_id == topic.id)
         .order_by(topic.id)
     ).mappings()
@@ -201,11 +214,9 @@ def dataset_info(conn: Connection) -> dict[str, Any] | None:
 
 def resolve_entities(conn: Connection, names: list[str]) -> dict[str, str | None]:
     """Map each name or alias (any case) to its entity id, or None when nothing is known by it."""
-    from app.models import EntityAlias
-
-    alias = EntityAlias.__table__.c  # type: ignore[attr-defined]
+    alias = ENTITY_ALIAS.c
     folded = {name: name.casefold() for name in names}
-    found = dict(
+    found: dict[str, str] = dict(
         conn.execute(
             select(alias.alias, alias.entity_id).where(alias.alias.in_(set(folded.values())))
         ).all()

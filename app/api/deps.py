@@ -36,7 +36,7 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 def settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def connection(request: Request) -> Iterator[Connection]:

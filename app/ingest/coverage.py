@@ -63,10 +63,14 @@ def _overlaps(sentence: Sentence, spans: list[tuple[int, int]]) -> bool:
 def coverage(ds: Dataset) -> list[SourceCoverage]:
     report = []
     for source in ds.sources:
-        spans = [(c["quote_start"], c["quote_end"]) for c in ds.claims if c["source_id"] == source["id"]]
+        spans = [
+            (c["quote_start"], c["quote_end"]) for c in ds.claims if c["source_id"] == source["id"]
+        ]
         excluded_spans = ds.excluded.get(source["id"], [])
         sentences = split_sentences(source["text"])
-        excluded = [s for s in sentences if _overlaps(s, excluded_spans) and not _overlaps(s, spans)]
+        excluded = [
+            s for s in sentences if _overlaps(s, excluded_spans) and not _overlaps(s, spans)
+        ]
         covered = [s for s in sentences if _overlaps(s, spans)]
         uncovered = [s for s in sentences if s not in covered and s not in excluded]
         report.append(

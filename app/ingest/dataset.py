@@ -104,7 +104,9 @@ def load_dataset(seeds_dir: Path) -> Dataset:
     if topics:
         for i, topic in enumerate(topics[0].topics):
             if topic.id in topic_ids:
-                errs.add(topics[1].path, topics[1].line(("topics", i)), f"duplicate topic {topic.id}")
+                errs.add(
+                    topics[1].path, topics[1].line(("topics", i)), f"duplicate topic {topic.id}"
+                )
             topic_ids.add(topic.id)
             ds.topics.append(topic.model_dump())
 
@@ -124,7 +126,9 @@ def load_dataset(seeds_dir: Path) -> Dataset:
             errs.add(path, doc.line(("source",)), f"unknown source {claims_file.source!r}")
             continue
         if claims_file.source in seen_sources:
-            errs.add(path, doc.line(("source",)), f"source {claims_file.source} has two claim files")
+            errs.add(
+                path, doc.line(("source",)), f"source {claims_file.source} has two claim files"
+            )
         seen_sources.add(claims_file.source)
         text = texts[claims_file.source]
         spans = ds.excluded.setdefault(claims_file.source, [])
@@ -138,7 +142,9 @@ def load_dataset(seeds_dir: Path) -> Dataset:
         for position, claim in enumerate(claims_file.claims):
             line = doc.line(("claims", position))
             if claim.id in claim_ids:
-                errs.add(path, line, f"duplicate claim id (also in {claim_ids[claim.id]})", claim.id)
+                errs.add(
+                    path, line, f"duplicate claim id (also in {claim_ids[claim.id]})", claim.id
+                )
                 continue
             claim_ids[claim.id] = path.name
             _add_claim(
@@ -179,7 +185,9 @@ def _load_entities(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
                 continue
             ids.add(entity.id)
             ds.entities.append({"id": entity.id, "name": entity.name, "kind": entity.kind})
-            for alias in sorted({entity.id, entity.name.casefold(), *map(str.casefold, entity.aliases)}):
+            for alias in sorted(
+                {entity.id, entity.name.casefold(), *map(str.casefold, entity.aliases)}
+            ):
                 if aliases.get(alias, entity.id) != entity.id:
                     errs.add(path, line, f"alias {alias!r} already names entity {aliases[alias]}")
                     continue

@@ -8,23 +8,23 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, delete, insert, select, text
 
-from app.ingest.dataset import Dataset
 from app import models
+from app.ingest.dataset import Dataset
 
 # Parents before children; deletes run in the reverse order.
 _TABLES: list[tuple[Table, str]] = [
-    (models.Source.__table__, "sources"),  # type: ignore[list-item]
-    (models.Topic.__table__, "topics"),  # type: ignore[list-item]
-    (models.Entity.__table__, "entities"),  # type: ignore[list-item]
-    (models.EntityAlias.__table__, "entity_aliases"),  # type: ignore[list-item]
-    (models.Figure.__table__, "figures"),  # type: ignore[list-item]
-    (models.Claim.__table__, "claims"),  # type: ignore[list-item]
-    (models.ClaimTopic.__table__, "claim_topics"),  # type: ignore[list-item]
-    (models.ClaimEntity.__table__, "claim_entities"),  # type: ignore[list-item]
-    (models.Quantity.__table__, "quantities"),  # type: ignore[list-item]
+    (models.SOURCE, "sources"),
+    (models.TOPIC, "topics"),
+    (models.ENTITY, "entities"),
+    (models.ENTITY_ALIAS, "entity_aliases"),
+    (models.FIGURE, "figures"),
+    (models.CLAIM, "claims"),
+    (models.CLAIM_TOPIC, "claim_topics"),
+    (models.CLAIM_ENTITY, "claim_entities"),
+    (models.QUANTITY, "quantities"),
 ]
-_DATASET: Table = models.Dataset.__table__  # type: ignore[assignment]
-_CLAIM: Table = models.Claim.__table__  # type: ignore[assignment]
+_DATASET = models.DATASET
+_CLAIM = models.CLAIM
 BATCH = 5000
 
 

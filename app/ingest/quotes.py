@@ -33,7 +33,9 @@ def find_quote(text: str, quote: str, occurrence: int | None) -> int:
             )
         return starts[0]
     if occurrence > len(starts):
-        raise QuoteNotFound(f"occurrence {occurrence} requested but the quote occurs {len(starts)}x")
+        raise QuoteNotFound(
+            f"occurrence {occurrence} requested but the quote occurs {len(starts)}x"
+        )
     return starts[occurrence - 1]
 
 
@@ -87,7 +89,7 @@ def explain_miss(text: str, quote: str) -> str:
     else:
         src_char = _describe(text[t_end]) if t_end < len(text) else "the end of the text"
         detail = (
-            f"after {quote[match.b:q_end][-30:]!r} the quote has {_describe(quote[q_end])} "
+            f"after {quote[match.b : q_end][-30:]!r} the quote has {_describe(quote[q_end])} "
             f"where the source (character {t_end}) has {src_char}"
         )
     return f"quote not found verbatim; closest match starts at source character {match.a}: {detail}"

@@ -1,4 +1,4 @@
-"""The curated seed-file formats, as pydantic models; `bilateral schema` publishes them as JSON Schema."""
+"""The curated seed-file formats as pydantic models; `bilateral schema` publishes them."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _scalar_to_text(value: Any) -> Any:
 
 
 def partial_date_bounds(text: str) -> tuple[date, date, Precision]:
-    """'2018' -> (2018-01-01, 2018-12-31, 'year'); raises ValueError on anything else or 2021-02-30."""
+    """'2018' -> (2018-01-01, 2018-12-31, 'year'); ValueError for anything else or 2021-02-30."""
     match = _PARTIAL_DATE.match(text)
     if not match:
         raise ValueError(f"{text!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
@@ -59,13 +59,13 @@ def partial_date_bounds(text: str) -> tuple[date, date, Precision]:
 def period_bounds(text: str) -> tuple[date | None, date | None]:
     """'2018' covers that year; '1957/' is open-ended; '2020/2021' and '/2019' are ranges."""
     if "/" not in text:
-        start, end, _ = partial_date_bounds(text)
-        return start, end
+        first, last, _ = partial_date_bounds(text)
+        return first, last
     left, _, right = text.partition("/")
     if "/" in right or (not left and not right):
         raise ValueError(f"{text!r} is not a period: use START, START/, START/END or /END")
-    start = partial_date_bounds(left)[0] if left else None
-    end = partial_date_bounds(right)[1] if right else None
+    start: date | None = partial_date_bounds(left)[0] if left else None
+    end: date | None = partial_date_bounds(right)[1] if right else None
     if start and end and end < start:
         raise ValueError(f"period {text!r} ends before it starts")
     return start, end

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from app.ingest.schema import ClaimsFile, EntitiesFile, FiguresFile, SourcesFile, TopicsFile
 
-_FILES = {
+_FILES: dict[str, type[BaseModel]] = {
     "sources.schema.json": SourcesFile,
     "topics.schema.json": TopicsFile,
     "entities.schema.json": EntitiesFile,

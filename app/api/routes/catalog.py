@@ -19,7 +19,9 @@ def list_sources(conn: Conn) -> list[dict[str, Any]]:
     return queries.list_sources(conn)
 
 
-@router.get("/sources/{source_id}", response_model=SourceWithText, tags=["sources"], responses=ERRORS)
+@router.get(
+    "/sources/{source_id}", response_model=SourceWithText, tags=["sources"], responses=ERRORS
+)
 def get_source(
     conn: Conn, source_id: Annotated[str, Path(max_length=120, description="Source id")]
 ) -> dict[str, Any]:

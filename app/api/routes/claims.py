@@ -19,7 +19,9 @@ from app.pagination import MAX_CURSOR_LENGTH, Cursor, InvalidCursor
 router = APIRouter(prefix="/v1", tags=["claims"], dependencies=[Depends(strict_query)])
 
 SlugValue = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=120)]
-NameValue = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f]+$")]
+NameValue = Annotated[
+    str, StringConstraints(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f]+$")
+]
 Sort = Literal["id", "-id", "published", "-published", "period", "-period"]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 

@@ -1,0 +1,119 @@
+"""Fixtures: every API and ingestion test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from DATABASE_URL when it names one, else the local server at 127.0.0.1:5432.
+Each test session works in databases of its own, created and dropped here. When the server is
+unreachable the Postgres tests are skipped, except under CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from app.api.main import create_app
+from app.core.config import Settings
+from app.db import writer_engine
+from app.ingest.dataset import load_dataset
+from app.ingest.load import write_dataset
+from app.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_server_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgresql") else DEFAULT_POSTGRES
+
+
+class PostgresServer:
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def new_database(self) -> str:
+        name = f"bf_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer(postgres_server_url())
+    try:
+        with server.admin.connect():
+            pass
+    except OperationalError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL unreachable under CI: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of a new, empty database on the current backend."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
+def ingest(url: str, seeds: Path = SEEDS) -> None:
+    upgrade(url)
+    engine = writer_engine(url)
+    try:
+        write_dataset(engine, load_dataset(seeds))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Per backend, one database holding the real seeds, shared by the read-only API tests."""
+    return {"sqlite": "", "postgres": ""}
+
+
+@pytest.fixture
+def seeded_db(backend: str, seeded_urls: dict[str, str], request: pytest.FixtureRequest) -> str:
+    if not seeded_urls[backend]:
+        if backend == "sqlite":
+            path = request.getfixturevalue("tmp_path_factory").mktemp("seeded") / "seeded.db"
+            url = f"sqlite:///{path}"
+        else:
+            url = request.getfixturevalue("postgres").new_database()
+        ingest(url)
+        seeded_urls[backend] = url
+    return seeded_urls[backend]
+
+
+@pytest.fixture
+def client(seeded_db: str) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=seeded_db))
+    with TestClient(app) as test_client:
+        yield test_client
+    app.state.engine.dispose()

@@ -1,0 +1,132 @@
+"""An independent reading of the seed files, used as the expected answer for API tests.
+
+It does not import the application: it re-reads the YAML and works out by hand which claims a
+filter should return, so a bug in the SQL cannot hide behind the same bug in the expectation.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _yaml(path: Path) -> Any:
+    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+
+
+def _first_day(text: str) -> date:
+    parts = [int(p) for p in text.split("-")]
+    return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def _last_day(text: str) -> date:
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        return date(*parts)
+    month = parts[1] if len(parts) == 2 else 12
+    return date(parts[0], month, calendar.monthrange(parts[0], month)[1])
+
+
+@dataclass(frozen=True)
+class OClaim:
+    id: str
+    source: str
+    topics: frozenset[str]
+    entities: frozenset[str]
+    period_start: date | None
+    period_end: date | None
+    quantities: tuple[tuple[float, str], ...]
+    quote: str
+
+
+class Oracle:
+    def __init__(self, seeds: Path = SEEDS) -> None:
+        self.sources = {s["id"]: s for s in _yaml(seeds / "sources.yaml")["sources"]}
+        self.texts = {
+            sid: (seeds / "documents" / s["file"]).read_text(encoding="utf-8")
+            for sid, s in self.sources.items()
+        }
+        self.published = {
+            sid: _first_day(str(s["published"])) if s["published"] is not None else None
+            for sid, s in self.sources.items()
+        }
+        self.aliases: dict[str, str] = {}
+        for path in sorted((seeds / "entities").glob("*.yaml")):
+            for e in _yaml(path).get("entities") or []:
+                for name in [e["id"], e["name"], *e.get("aliases", [])]:
+                    self.aliases[name.casefold()] = e["id"]
+        self.claims: list[OClaim] = []
+        for path in sorted((seeds / "claims").glob("*.yaml")):
+            data = _yaml(path)
+            for c in data.get("claims") or []:
+                start = end = None
+                period = c.get("period")
+                if period is not None:
+                    period = str(period)
+                    left, slash, right = period.partition("/")
+                    if not slash:
+                        start, end = _first_day(left), _last_day(left)
+                    else:
+                        start = _first_day(left) if left else None
+                        end = _last_day(right) if right else None
+                self.claims.append(
+                    OClaim(
+                        id=c["id"],
+                        source=data["source"],
+                        topics=frozenset(c["topics"]),
+                        entities=frozenset(c.get("entities") or []),
+                        period_start=start,
+                        period_end=end,
+                        quantities=tuple(
+                            (float(q["value"]), q["unit"]) for q in c.get("quantities") or []
+                        ),
+                        quote=c["quote"],
+                    )
+                )
+
+    def ids(self, **f: Any) -> set[str]:
+        """Claim ids matching filters named like the API's query parameters."""
+        out = set()
+        for c in self.claims:
+            pub = self.published[c.source]
+            country = self.sources[c.source]["country"] or "unknown"
+            if f.get("topic") and not c.topics & set(f["topic"]):
+                continue
+            if f.get("source") and c.source not in f["source"]:
+                continue
+            if f.get("country") and country not in f["country"]:
+                continue
+            if f.get("entity") and not c.entities & {
+                self.aliases[n.casefold()] for n in f["entity"]
+            }:
+                continue
+            if f.get("published_from") and (pub is None or pub < f["published_from"]):
+                continue
+            if f.get("published_to") and (pub is None or pub > f["published_to"]):
+                continue
+            has_period = c.period_start is not None or c.period_end is not None
+            if f.get("period_from") and not (
+                has_period and (c.period_end is None or c.period_end >= f["period_from"])
+            ):
+                continue
+            if f.get("period_to") and not (
+                has_period and (c.period_start is None or c.period_start <= f["period_to"])
+            ):
+                continue
+            wants_quantity = "unit" in f or "min_value" in f or "max_value" in f
+            if wants_quantity and not any(
+                (not f.get("unit") or unit in f["unit"])
+                and (f.get("min_value") is None or value >= f["min_value"])
+                and (f.get("max_value") is None or value <= f["max_value"])
+                for value, unit in c.quantities
+            ):
+                continue
+            out.add(c.id)
+        return out

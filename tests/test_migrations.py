@@ -1,0 +1,23 @@
+"""Alembic owns the schema: it builds it from empty, and the models match the migrations."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+from sqlmodel import SQLModel
+
+import app.models  # noqa: F401
+from app.migrate import upgrade
+
+
+def test_upgrade_from_empty_then_no_drift(empty_db: str) -> None:
+    upgrade(empty_db)
+    upgrade(empty_db)  # a second run is a no-op
+    engine = create_engine(empty_db)
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+        assert {"source", "claim", "topic", "claim_topic", "entity", "quantity"} <= tables
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
