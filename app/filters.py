@@ -22,6 +22,7 @@ quantity = QUANTITY.c
 class ClaimFilters:
     """Every filter of GET /v1/claims; repeated values of one filter mean any-of."""
 
+    q: str | None = None
     topics: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
@@ -36,7 +37,7 @@ class ClaimFilters:
 
 
 def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
-    """SQL conditions on claim (joined to source) for the given filters, ANDed by the caller."""
+    """SQL conditions on claim (joined to source), ANDed by the caller; q is a join, not here."""
     out: list[ColumnElement[bool]] = []
     if f.topics:
         out.append(

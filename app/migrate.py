@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 
 from app.db import MIGRATIONS_DIR
+from app.search import is_index_table
 
 
 def alembic_config(url: str) -> Config:
@@ -18,3 +19,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+def include_name(name: str | None, type_: str, _parent: object) -> bool:
+    """Autogenerate compares only the SQLModel tables, not the engine-specific search index."""
+    return not (type_ == "table" and is_index_table(name))

@@ -41,7 +41,7 @@ class Cursor:
             or len(value) != 3
             or not isinstance(value[0], str)
             or not isinstance(value[2], str)
-            or not isinstance(value[1], str | int | None)
+            or not isinstance(value[1], str | int | float | None)
             or isinstance(value[1], bool)
             or "\x00" in value[2]
         ):

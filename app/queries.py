@@ -6,8 +6,9 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Date, func, literal, select, tuple_
+from sqlalchemy import Connection, Date, Float, func, literal, select, tuple_
 
+from app import search
 from app.filters import (
     ClaimFilters,
     claim,
@@ -41,47 +42,57 @@ SOURCE_SUMMARY = (
 _FAR_FUTURE = date(9999, 12, 31)
 _FAR_PAST = date(1, 1, 1)
 
-# sort name -> (column, descending)
-SORTS = {
+# sort name -> (date column or None for id order, descending)
+SORTS: dict[str, tuple[Any, bool]] = {
     "id": (None, False),
     "-id": (None, True),
     "published": (source.published, False),
     "-published": (source.published, True),
     "period": (claim.period_start, False),
     "-period": (claim.period_start, True),
+    "relevance": (None, False),
 }
 
 
-def _sort_key(sort: str) -> Any:
-    column, descending = SORTS[sort]
-    if column is None:
-        return None
-    # unknown dates sort last in either direction
-    return func.coalesce(column, literal(_FAR_PAST if descending else _FAR_FUTURE, Date))
+def _filtered(conn: Connection, filters: ClaimFilters) -> tuple[Any, list[Any], Any]:
+    """FROM clause, WHERE conditions and (with q) the relevance rank column."""
+    joined = claim_table.join(source_table, claim.source_id == source.id)
+    rank = None
+    if filters.q:
+        found = search.matches(conn.dialect.name, filters.q).subquery("found")
+        joined = joined.join(found, found.c.id == claim.id)
+        rank = found.c.rank
+    return joined, conditions(filters), rank
 
 
 def list_claims(
     conn: Connection, filters: ClaimFilters, sort: str, limit: int, after: Cursor | None
 ) -> tuple[list[dict[str, Any]], int, Cursor | None]:
     """One page of claims (topics, entities, quantities, source), the total, the next cursor."""
-    where = conditions(filters)
-    base = claim.source_id == source.id
-    total = conn.execute(
-        select(func.count()).select_from(claim_table.join(source_table, base)).where(*where)
-    ).scalar_one()
+    joined, where, rank = _filtered(conn, filters)
+    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
 
-    key = _sort_key(sort)
-    descending = SORTS[sort][1]
-    columns = [claim.id, key.label("sort_key")] if key is not None else [claim.id]
-    query = select(*columns).select_from(claim_table.join(source_table, base)).where(*where)
+    column, descending = SORTS[sort]
+    bound_type: Any = Float
+    if sort == "relevance":
+        key, bound_type = rank, Float
+    elif column is not None:
+        # unknown dates sort last in either direction
+        key = func.coalesce(column, literal(_FAR_PAST if descending else _FAR_FUTURE, Date))
+        bound_type = Date
+    else:
+        key = None
+    columns = [claim.id] if key is None else [claim.id, key.label("sort_key")]
+    query = select(*columns).select_from(joined).where(*where)
     if after is not None:
         if key is None:
             query = query.where(claim.id < after.id if descending else claim.id > after.id)
         else:
-            bound = tuple_(literal(_as_date(after.key), Date), literal(after.id))
+            value = after.key if bound_type is Float else _as_date(after.key)
+            bound = tuple_(literal(value, bound_type), literal(after.id))
             row = tuple_(key, claim.id)
             query = query.where(row < bound if descending else row > bound)
-    order = [key, claim.id] if key is not None else [claim.id]
+    order = [claim.id] if key is None else [key, claim.id]
     query = query.order_by(*(c.desc() if descending else c.asc() for c in order))
     rows = conn.execute(query.limit(limit + 1)).all()
     has_more = len(rows) > limit
@@ -89,7 +100,9 @@ def list_claims(
     next_cursor = None
     if has_more and rows:
         last = rows[-1]
-        sort_value = last.sort_key.isoformat() if key is not None else None
+        sort_value = None
+        if key is not None:
+            sort_value = last.sort_key if sort == "relevance" else last.sort_key.isoformat()
         next_cursor = Cursor(sort=sort, key=sort_value, id=last.id)
     items = claims_by_id(conn, [r.id for r in rows])
     return items, total, next_cursor

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
-from app.migrate import upgrade
+from app.migrate import include_name, upgrade
 
 
 def test_upgrade_from_empty_then_no_drift(empty_db: str) -> None:
@@ -18,6 +18,7 @@ def test_upgrade_from_empty_then_no_drift(empty_db: str) -> None:
     with engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
         assert {"source", "claim", "topic", "claim_topic", "entity", "quantity"} <= tables
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert diff == []

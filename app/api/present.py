@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.citation import cite
+from app.highlight import mark
 
 _SOURCE_PREFIX = "source_"
 
 
-def claim_json(record: dict[str, Any]) -> dict[str, Any]:
+def claim_json(record: dict[str, Any], search_words: list[str] | None = None) -> dict[str, Any]:
     source = {
         key[len(_SOURCE_PREFIX) :]: value
         for key, value in record.items()
@@ -45,4 +46,10 @@ def claim_json(record: dict[str, Any]) -> dict[str, Any]:
         "note": record["note"],
         "source": source,
         "citation": cite(source, record["quote_start"], record["quote_end"]),
+        "highlights": {
+            "statement": mark(record["statement"], search_words),
+            "quote": mark(record["quote"], search_words),
+        }
+        if search_words
+        else None,
     }

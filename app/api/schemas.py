@@ -67,6 +67,10 @@ class ClaimOut(BaseModel):
     note: str | None
     source: SourceSummary
     citation: str = Field(description="A citation string a journalist can paste")
+    highlights: dict[str, str] | None = Field(
+        default=None,
+        description="With q: statement and quote with the matched words in <mark>…</mark>",
+    )
 
 
 class ClaimPage(BaseModel):

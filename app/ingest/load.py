@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, delete, insert, select, text
 
-from app import models
+from app import models, search
 from app.ingest.dataset import Dataset
 
 # Parents before children; deletes run in the reverse order.
@@ -68,6 +68,7 @@ def write_dataset(engine: Engine, ds: Dataset) -> IngestSummary:
             rows: list[dict[str, Any]] = getattr(ds, attribute)
             for i in range(0, len(rows), BATCH):
                 conn.execute(insert(table), rows[i : i + BATCH])
+        search.rebuild_index(conn)
         conn.execute(
             insert(_DATASET),
             {

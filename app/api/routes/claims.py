@@ -15,6 +15,7 @@ from app.api.schemas import ERRORS, ClaimOut, ClaimPage
 from app.filters import ClaimFilters
 from app.ingest.schema import SLUG_PATTERN
 from app.pagination import MAX_CURSOR_LENGTH, Cursor, InvalidCursor
+from app.search import MAX_QUERY_LENGTH, EmptySearch, words
 
 router = APIRouter(prefix="/v1", tags=["claims"], dependencies=[Depends(strict_query)])
 
@@ -22,7 +23,11 @@ SlugValue = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=12
 NameValue = Annotated[
     str, StringConstraints(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f]+$")
 ]
-Sort = Literal["id", "-id", "published", "-published", "period", "-period"]
+Sort = Literal["relevance", "id", "-id", "published", "-published", "period", "-period"]
+SearchText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_QUERY_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$"),
+]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -42,6 +47,21 @@ def _unknown(conn: Conn, kind: str, values: list[str]) -> None:
                 }
             ]
         )
+
+
+def _invalid(name: str, message: str, value: Any) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", name), "msg": message, "input": value}]
+    )
+
+
+def _search_words(q: str | None) -> list[str] | None:
+    if q is None:
+        return None
+    try:
+        return words(q)
+    except EmptySearch as exc:
+        raise _invalid("q", str(exc), q) from exc
 
 
 def _entity_ids(conn: Conn, names: list[str]) -> tuple[str, ...]:
@@ -67,6 +87,10 @@ def list_claims(
     response: Response,
     conn: Conn,
     limit: Annotated[int, Depends(page_limit)],
+    q: Annotated[
+        SearchText | None,
+        Query(description="Full-text search over statement and quote (all words must match)"),
+    ] = None,
     topic: Annotated[
         list[SlugValue], Query(description="Topic id (repeat for any-of), see /v1/topics")
     ] = [],  # noqa: B006
@@ -102,8 +126,12 @@ def list_claims(
         FiniteFloat | None, Query(description="Claims stating a quantity ≤ this value")
     ] = None,
     sort: Annotated[
-        Sort, Query(description="Order; '-' for descending. Unknown dates sort last")
-    ] = "id",
+        Sort | None,
+        Query(
+            description="Order; '-' for descending; unknown dates sort last. "
+            "Default: relevance with q, else id"
+        ),
+    ] = None,
     cursor: Annotated[
         str | None,
         Query(max_length=MAX_CURSOR_LENGTH, description="next_cursor from the previous page"),
@@ -112,13 +140,16 @@ def list_claims(
     """Claims matching every filter given (repeated values of one filter match any of them)."""
     _unknown(conn, "topic", topic)
     _unknown(conn, "source", source)
+    sort = sort or ("relevance" if q else "id")
+    search_words = _search_words(q)
+    if sort == "relevance" and not q:
+        raise _invalid("sort", "sort=relevance needs a full-text query q", sort)
     try:
         after = Cursor.decode(cursor, sort) if cursor else None
     except InvalidCursor as exc:
-        raise RequestValidationError(
-            [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(exc), "input": cursor}]
-        ) from exc
+        raise _invalid("cursor", str(exc), cursor) from exc
     filters = ClaimFilters(
+        q=q,
         topics=tuple(topic),
         sources=tuple(source),
         entities=_entity_ids(conn, entity),
@@ -137,7 +168,7 @@ def list_claims(
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return {
-        "items": [claim_json(r) for r in items],
+        "items": [claim_json(r, search_words) for r in items],
         "total": total,
         "limit": limit,
         "next_cursor": token,
