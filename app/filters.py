@@ -34,6 +34,7 @@ class ClaimFilters:
     units: tuple[str, ...] = ()
     min_value: float | None = None
     max_value: float | None = None
+    dated: bool = False  # only claims that state a period (the timeline)
 
 
 def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
@@ -76,6 +77,8 @@ def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
                 and_(claim.period_start.is_(None), claim.period_end.is_not(None)),
             )
         )
+    if f.dated:
+        out.append(or_(claim.period_start.is_not(None), claim.period_end.is_not(None)))
     if f.units or f.min_value is not None or f.max_value is not None:
         q = select(quantity.claim_id)
         if f.units:

@@ -20,7 +20,7 @@ from app.filters import (
     source,
     source_table,
 )
-from app.models import DATASET, ENTITY, ENTITY_ALIAS, QUANTITY, TOPIC
+from app.models import DATASET, ENTITY, ENTITY_ALIAS, FIGURE, QUANTITY, TOPIC
 from app.pagination import Cursor
 
 topic_table = TOPIC
@@ -235,3 +235,118 @@ def resolve_entities(conn: Connection, names: list[str]) -> dict[str, str | None
         ).all()
     )
     return {name: found.get(key) for name, key in folded.items()}
+
+
+FACETS = ("topic", "source", "country", "year", "entity")
+
+
+def facet_counts(
+    conn: Connection, filters: ClaimFilters, facets: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """For each facet, how many of the filtered claims fall in each value (most first)."""
+    joined, where, _ = _filtered(conn, filters)
+    ids = select(claim.id).select_from(joined).where(*where).subquery("matching")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for facet in facets:
+        if facet == "topic":
+            value: Any = claim_topic.topic_id
+            query = select(value, func.count()).join(ids, ids.c.id == claim_topic.claim_id)
+        elif facet == "entity":
+            value = claim_entity.entity_id
+            query = select(value, func.count()).join(ids, ids.c.id == claim_entity.claim_id)
+        else:
+            value = {
+                "source": source.id,
+                "country": source.country,
+                "year": func.extract("year", source.published),
+            }[facet]
+            query = (
+                select(value, func.count())
+                .select_from(claim_table.join(source_table, claim.source_id == source.id))
+                .join(ids, ids.c.id == claim.id)
+            )
+        rows = conn.execute(query.group_by(value)).all()
+        counts = [
+            {"value": _facet_value(facet, v), "count": n}
+            for v, n in sorted(rows, key=lambda r: (-r[1], str(r[0])))
+        ]
+        out[facet] = counts
+    return out
+
+
+def _facet_value(facet: str, value: Any) -> Any:
+    if value is None:
+        return "unknown" if facet == "country" else None
+    return int(value) if facet == "year" else value
+
+
+def list_entities(conn: Connection, kind: str | None = None) -> list[dict[str, Any]]:
+    counts = (
+        select(claim_entity.entity_id, func.count().label("claims"))
+        .group_by(claim_entity.entity_id)
+        .subquery()
+    )
+    query = (
+        select(
+            entity.id, entity.name, entity.kind, func.coalesce(counts.c.claims, 0).label("claims")
+        )
+        .outerjoin(counts, counts.c.entity_id == entity.id)
+        .order_by(entity.id)
+    )
+    if kind:
+        query = query.where(entity.kind == kind)
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    aliases: dict[str, list[str]] = defaultdict(list)
+    for alias, entity_id in conn.execute(
+        select(ENTITY_ALIAS.c.alias, ENTITY_ALIAS.c.entity_id).order_by(ENTITY_ALIAS.c.alias)
+    ):
+        aliases[entity_id].append(alias)
+    for row in rows:
+        row["aliases"] = aliases[row["id"]]
+    return rows
+
+
+def claim_ids_for_entity(conn: Connection, entity_id: str) -> list[str]:
+    return list(
+        conn.execute(
+            select(claim_entity.claim_id)
+            .where(claim_entity.entity_id == entity_id)
+            .order_by(claim_entity.claim_id)
+        ).scalars()
+    )
+
+
+def list_figures(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(select(FIGURE).order_by(FIGURE.c.id)).mappings()]
+
+
+def figure_statements(conn: Connection, figure_id: str | None = None) -> list[dict[str, Any]]:
+    """Every quantity that states a figure, with its claim's period and its source."""
+    query = (
+        select(
+            quantity.figure_id,
+            quantity.claim_id,
+            quantity.value,
+            quantity.unit,
+            quantity.per,
+            quantity.qualifier,
+            quantity.as_stated,
+            claim.quote,
+            claim.quote_start,
+            claim.quote_end,
+            claim.period_start,
+            claim.period_end,
+            claim.period_text,
+            *(c.label(f"source_{c.name}") for c in SOURCE_SUMMARY),
+        )
+        .select_from(
+            QUANTITY.join(claim_table, claim.id == quantity.claim_id).join(
+                source_table, source.id == claim.source_id
+            )
+        )
+        .where(quantity.figure_id.is_not(None))
+        .order_by(quantity.claim_id, quantity.position)
+    )
+    if figure_id is not None:
+        query = query.where(quantity.figure_id == figure_id)
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -8,7 +8,7 @@ from fastapi_offline import FastAPIOffline
 
 from app.api import problems
 from app.api.methods import ReadOnlyMethods
-from app.api.routes import catalog, claims, health
+from app.api.routes import catalog, claims, entities, figures, health
 from app.core.config import Settings
 from app.db import reader_engine
 
@@ -30,6 +30,8 @@ TAGS = [
     {"name": "claims", "description": "Facts drawn from the sources, filterable and citable."},
     {"name": "sources", "description": "The source documents and their provenance."},
     {"name": "topics", "description": "The controlled topic vocabulary."},
+    {"name": "entities", "description": "Organizations, agreements, people… (aliases resolve)."},
+    {"name": "figures", "description": "Measurable things several sources state, compared."},
     {"name": "health", "description": "Probes for operators."},
 ]
 
@@ -49,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = reader_engine(settings.reader_url, settings.query_timeout_ms)
     problems.install(app)
-    for router in (claims.router, catalog.router, health.router):
+    for router in (claims.router, catalog.router, entities.router, figures.router, health.router):
         app.include_router(router)
     app.add_middleware(
         CORSMiddleware,

@@ -73,12 +73,20 @@ class ClaimOut(BaseModel):
     )
 
 
+class FacetCount(BaseModel):
+    value: str | int | None
+    count: int
+
+
 class ClaimPage(BaseModel):
     items: list[ClaimOut]
     total: int = Field(description="Claims matching the filters, across all pages")
     limit: int
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
     next: str | None = Field(description="URL of the next page (also in the Link header)")
+    facets: dict[str, list[FacetCount]] | None = Field(
+        default=None, description="With ?facet=…: counts per value over all matching claims"
+    )
 
 
 class TopicOut(BaseModel):
@@ -116,3 +124,57 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "Not found"},
     422: {"model": Problem, "description": "Invalid or unknown parameter"},
 }
+
+CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+}
+
+
+class EntityOut(BaseModel):
+    id: str = Field(examples=["norad"])
+    name: str
+    kind: str
+    aliases: list[str] = Field(description="Lower-cased names this entity is also known by")
+    claims: int
+
+
+class EntityDetail(EntityOut):
+    claim_items: list[ClaimOut] = Field(description="Every claim about this entity")
+
+
+class FigureStatement(BaseModel):
+    claim_id: str
+    value: float
+    unit: str
+    per: str | None
+    qualifier: str
+    as_stated: str
+    period: Period | None
+    quote: str
+    start: int
+    end: int
+    source: SourceSummary
+    citation: str
+
+
+class Conflict(BaseModel):
+    claims: list[str]
+    reason: str
+
+
+class Spread(BaseModel):
+    unit: str = Field(description="Canonical unit (miles are given in km; currencies unchanged)")
+    per: str | None
+    min: float
+    max: float
+    count: int
+
+
+class FigureOut(BaseModel):
+    id: str = Field(examples=["land-ports-of-entry"])
+    name: str
+    dimension: str
+    verdict: Literal["consistent", "conflicting"]
+    conflicts: list[Conflict]
+    spread: list[Spread]
+    statements: list[FigureStatement] = Field(description="Every statement of it, in time order")

@@ -7,16 +7,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 
 from app import queries
+from app.api.csv_export import csv_response, wants_csv
 from app.api.deps import Conn, not_found, strict_query
-from app.api.schemas import ERRORS, Source, SourceWithText, TopicOut
+from app.api.schemas import CSV_RESPONSES, ERRORS, Source, SourceWithText, TopicOut
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(strict_query)])
 
 
-@router.get("/sources", response_model=list[Source], tags=["sources"])
-def list_sources(conn: Conn) -> list[dict[str, Any]]:
+SOURCE_COLUMNS = [
+    "id", "name", "title", "publisher", "country", "url", "published", "published_precision",
+    "provenance_note", "sha256", "claims",
+]  # fmt: skip
+
+
+@router.get("/sources", response_model=list[Source], tags=["sources"], responses=CSV_RESPONSES)
+def list_sources(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """Every source document with its provenance and claim count."""
-    return queries.list_sources(conn)
+    rows = queries.list_sources(conn)
+    return csv_response(rows, SOURCE_COLUMNS, "sources") if csv else rows
 
 
 @router.get(
@@ -32,7 +40,8 @@ def get_source(
     return row
 
 
-@router.get("/topics", response_model=list[TopicOut], tags=["topics"])
-def list_topics(conn: Conn) -> list[dict[str, Any]]:
+@router.get("/topics", response_model=list[TopicOut], tags=["topics"], responses=CSV_RESPONSES)
+def list_topics(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """The controlled topic vocabulary with the number of claims on each topic."""
-    return queries.list_topics(conn)
+    rows = queries.list_topics(conn)
+    return csv_response(rows, ["id", "name", "description", "claims"], "topics") if csv else rows

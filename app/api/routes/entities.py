@@ -1,0 +1,45 @@
+"""GET /v1/entities and /v1/entities/{id}: who and what the claims are about."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from app import queries
+from app.api.csv_export import csv_response, wants_csv
+from app.api.deps import Conn, not_found, strict_query
+from app.api.present import claim_json
+from app.api.schemas import CSV_RESPONSES, ERRORS, EntityDetail, EntityOut
+from app.ingest.schema import EntityKind
+
+router = APIRouter(prefix="/v1", tags=["entities"], dependencies=[Depends(strict_query)])
+
+
+@router.get("/entities", response_model=list[EntityOut], responses={**ERRORS, **CSV_RESPONSES})
+def list_entities(
+    conn: Conn,
+    csv: Annotated[bool, Depends(wants_csv)],
+    kind: Annotated[EntityKind | None, Query(description="Only entities of this kind")] = None,
+) -> Any:
+    """Organizations, agreements, people, programs… with their aliases and claim counts."""
+    rows = queries.list_entities(conn, kind)
+    if csv:
+        return csv_response(rows, ["id", "name", "kind", "aliases", "claims"], "entities")
+    return rows
+
+
+@router.get("/entities/{entity}", response_model=EntityDetail, responses=ERRORS)
+def get_entity(
+    conn: Conn,
+    entity: Annotated[
+        str, Path(max_length=120, description="Entity id, name or alias, e.g. NORAD")
+    ],
+) -> dict[str, Any]:
+    """One entity (found by id, name or any alias) and every claim about it."""
+    entity_id = queries.resolve_entities(conn, [entity])[entity]
+    if entity_id is None:
+        raise not_found("entity", entity)
+    row = next(r for r in queries.list_entities(conn) if r["id"] == entity_id)
+    claims = queries.claims_by_id(conn, queries.claim_ids_for_entity(conn, entity_id))
+    return {**row, "claim_items": [claim_json(c) for c in claims]}
