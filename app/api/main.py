@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
+from sqlalchemy import Engine
 
+from app import queries
 from app.api import problems
+from app.api.caching import DatasetStamp, DatasetStampCache, HttpCaching
 from app.api.methods import ReadOnlyMethods
 from app.api.routes import catalog, claims, entities, figures, health
+from app.api.security import SecurityHeaders
 from app.core.config import Settings
 from app.db import reader_engine
 
@@ -36,6 +44,20 @@ TAGS = [
 ]
 
 
+def _stamp_loader(engine: Engine) -> Callable[[], DatasetStamp | None]:
+    def load() -> DatasetStamp | None:
+        with engine.connect() as conn:
+            info = queries.dataset_info(conn)
+        if info is None:
+            return None
+        ingested_at = info["ingested_at"]
+        if ingested_at.tzinfo is None:
+            ingested_at = ingested_at.replace(tzinfo=UTC)
+        return info["version"], ingested_at
+
+    return load
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     docs = settings.docs_enabled
@@ -59,5 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_credentials=False,
     )
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        HttpCaching,
+        stamps=DatasetStampCache(_stamp_loader(app.state.engine)),
+        max_age=settings.cache_max_age,
+    )
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(ReadOnlyMethods)
     return app

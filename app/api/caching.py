@@ -1,0 +1,110 @@
+"""HTTP caching for a dataset that changes only at ingest: ETag, Last-Modified, 304s.
+
+A response is a pure function of (dataset version, path, query string, requested format), so
+the validator is computed before the route runs, and a matching If-None-Match is answered 304
+without touching the query at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DatasetStamp = tuple[str, datetime]
+UNCACHED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/static")
+
+
+class DatasetStampCache:
+    """(version, ingested_at) of the loaded dataset, re-read at most every `ttl` seconds."""
+
+    def __init__(self, load: Callable[[], DatasetStamp | None], ttl: float = 1.0) -> None:
+        self._load = load
+        self._ttl = ttl
+        self._value: DatasetStamp | None = None
+        self._read_at = float("-inf")
+
+    def get(self) -> DatasetStamp | None:
+        now = time.monotonic()
+        if now - self._read_at > self._ttl:
+            try:
+                self._value = self._load()
+            except Exception:  # database down: serve without validators, /readyz reports it
+                self._value = None
+            self._read_at = now
+        return self._value
+
+
+def _etag(version: str, scope: Scope, headers: Headers) -> str:
+    variant = "csv" if "text/csv" in headers.get("accept", "") else ""
+    key = f"{scope['path']}?{scope.get('query_string', b'').decode('latin-1')}#{variant}"
+    return f'W/"{version}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"'
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag.removeprefix("W/") in candidates
+
+
+def _not_modified_since(if_modified_since: str, ingested_at: datetime) -> bool:
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        return False
+    return ingested_at.replace(microsecond=0) <= since
+
+
+class HttpCaching:
+    def __init__(self, app: ASGIApp, stamps: DatasetStampCache, max_age: int) -> None:
+        self.app = app
+        self.stamps = stamps
+        self.max_age = max_age
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or scope["path"].startswith(UNCACHED_PREFIXES)
+        ):
+            await self.app(scope, receive, send)
+            return
+        stamp = self.stamps.get()
+        if stamp is None:
+            await self.app(scope, receive, send)
+            return
+        version, ingested_at = stamp
+        request_headers = Headers(scope=scope)
+        etag = _etag(version, scope, request_headers)
+        last_modified = format_datetime(ingested_at, usegmt=True)
+        validators = {
+            "etag": etag,
+            "last-modified": last_modified,
+            "cache-control": f"public, max-age={self.max_age}",
+            "vary": "Accept, Accept-Encoding, Origin",
+        }
+        if_none_match = request_headers.get("if-none-match")
+        if (if_none_match and _matches(if_none_match, etag)) or (
+            not if_none_match
+            and "if-modified-since" in request_headers
+            and _not_modified_since(request_headers["if-modified-since"], ingested_at)
+        ):
+            raw = [(k.encode(), v.encode()) for k, v in validators.items()]
+            await send({"type": "http.response.start", "status": 304, "headers": raw})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_validators(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = MutableHeaders(scope=message)
+                for key, value in validators.items():
+                    headers[key] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_validators)
