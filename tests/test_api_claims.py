@@ -156,7 +156,7 @@ def test_bad_parameters_get_a_problem_body(client: TestClient, query: str, where
     body = response.json()
     assert body["status"] == 422
     assert where in body["detail"]
-    assert body["errors"][0]["loc"][-1] == where
+    assert where in body["errors"][0]["loc"]
 
 
 def test_cursor_from_another_sort_is_rejected(client: TestClient) -> None:
