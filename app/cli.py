@@ -80,15 +80,27 @@ def ingest(seeds_dir: SeedsArg = None) -> None:
 
 
 @cli.command()
+def migrate() -> None:
+    """Bring the database schema to the latest Alembic revision (ingest does this too)."""
+    from app.migrate import upgrade
+
+    upgrade(Settings().database_url)
+    typer.echo("schema is at the latest revision")
+
+
+@cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: $WORKERS or 1)")
+    ] = None,
 ) -> None:
     """Serve the read-only API with uvicorn."""
     import uvicorn
 
     settings = Settings()
+    workers = workers or settings.workers
     uvicorn.run(
         "app.api.main:create_app",
         factory=True,

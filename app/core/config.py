@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     cors_origins: str = Field(default="*", description="Comma-separated allowed origins for GET")
     docs_enabled: bool = Field(default=True, description="Serve /docs, /redoc and /openapi.json")
     log_level: str = Field(default="info")
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
     cache_max_age: int = Field(default=300, ge=0, description="Cache-Control max-age in seconds")
 
     @property

@@ -47,7 +47,9 @@ def write_dataset(engine: Engine, ds: Dataset) -> IngestSummary:
         if engine.dialect.name == "postgresql":
             conn.execute(text("LOCK TABLE dataset IN EXCLUSIVE MODE"))
         previous = conn.execute(select(_DATASET.c.version)).scalar()
-        old = dict(conn.execute(select(_CLAIM.c.id, _CLAIM.c.digest)).tuples().all())
+        old: dict[str, str] = {
+            r.id: r.digest for r in conn.execute(select(_CLAIM.c.id, _CLAIM.c.digest))
+        }
         new = {c["id"]: c["digest"] for c in ds.claims}
         summary = IngestSummary(
             version=version,

@@ -1,0 +1,7 @@
+#!/bin/sh
+# docker-entrypoint-initdb.d hook: create the writer and reader roles in the new database.
+set -eu
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
+  -v writer_password="$BILATERAL_WRITER_PASSWORD" \
+  -v reader_password="$BILATERAL_READER_PASSWORD" \
+  -f /bilateral/roles.sql
