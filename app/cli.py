@@ -109,6 +109,7 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         server_header=False,
+        access_log=False,
         proxy_headers=False,
     )
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import Engine
 
 from app import queries
-from app.api import problems
+from app.api import access_log, problems
+from app.api.access_log import AccessLog
 from app.api.caching import DatasetStamp, DatasetStampCache, HttpCaching
 from app.api.methods import ReadOnlyMethods
 from app.api.routes import catalog, claims, entities, figures, health
@@ -34,6 +39,8 @@ header). Unknown parameters and malformed values are rejected with a 422
 HEAD and OPTIONS exist.
 """
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
 TAGS = [
     {"name": "claims", "description": "Facts drawn from the sources, filterable and citable."},
     {"name": "sources", "description": "The source documents and their provenance."},
@@ -42,6 +49,11 @@ TAGS = [
     {"name": "figures", "description": "Measurable things several sources state, compared."},
     {"name": "health", "description": "Probes for operators."},
 ]
+
+
+def _acceptable_request_id(value: str) -> bool:
+    """Keep a caller's request id if it is a short token; otherwise a new one is made."""
+    return bool(_REQUEST_ID.fullmatch(value))
 
 
 def _stamp_loader(engine: Engine) -> Callable[[], DatasetStamp | None]:
@@ -60,6 +72,7 @@ def _stamp_loader(engine: Engine) -> Callable[[], DatasetStamp | None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    access_log.configure(settings.log_level)
     docs = settings.docs_enabled
     app = FastAPIOffline(
         title="Bilateral Facts",
@@ -81,6 +94,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_credentials=False,
     )
+    registry = CollectorRegistry()  # one per app: tests and workers never share counters
+    for collector in (ProcessCollector, PlatformCollector, GCCollector):
+        collector(registry=registry)
+    Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app).expose(
+        app, include_in_schema=True, tags=["health"], summary="Prometheus metrics"
+    )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         HttpCaching,
@@ -88,5 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=settings.cache_max_age,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
+    app.add_middleware(
+        CorrelationIdMiddleware, header_name="X-Request-ID", validator=_acceptable_request_id
+    )
     app.add_middleware(ReadOnlyMethods)
     return app
