@@ -131,3 +131,7 @@ def schema(
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()
