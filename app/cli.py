@@ -110,6 +110,7 @@ def serve(
         log_level=settings.log_level,
         server_header=False,
         access_log=False,
+        limit_concurrency=settings.limit_concurrency,
         proxy_headers=False,
     )
 

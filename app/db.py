@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ def reader_engine(url: str, timeout_ms: int) -> Engine:
             max_overflow=32,
         )
         event.listen(engine, "connect", _sqlite_reader_pragmas)
+        _limit_sqlite_statements(engine, timeout_ms)
         return engine
     return create_engine(
         url,
@@ -71,3 +73,21 @@ def _sqlite_reader_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA query_only=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _limit_sqlite_statements(engine: Engine, timeout_ms: int) -> None:
+    """SQLite has no statement_timeout: a progress handler stops a statement past its deadline."""
+    deadline_key = "bilateral_deadline"
+
+    @event.listens_for(engine, "connect")
+    def _install(dbapi_conn: Any, record: Any) -> None:
+        record.info[deadline_key] = float("inf")
+
+        def over_time() -> int:
+            return 1 if time.monotonic() > record.info[deadline_key] else 0
+
+        dbapi_conn.set_progress_handler(over_time, 5_000)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _arm(conn: Any, *_: Any) -> None:
+        conn.info[deadline_key] = time.monotonic() + timeout_ms / 1000

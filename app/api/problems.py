@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+logger = logging.getLogger("bilateral.errors")
 PROBLEM_JSON = "application/problem+json"
 MAX_ERRORS = 10
 MAX_INPUT_CHARS = 80
@@ -68,6 +71,29 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, detail, _instance(request), headers=exc.headers)
 
 
+def _is_timeout(exc: DBAPIError) -> bool:
+    message = str(exc.orig).lower()
+    return "interrupted" in message or "statement timeout" in message or "canceling" in message
+
+
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    """A runaway query or an unreachable database is a 503 with a body, never a hang or a 500."""
+    assert isinstance(exc, DBAPIError)
+    if _is_timeout(exc):
+        detail = "the query took too long and was stopped; narrow the filters"
+    else:
+        logger.exception("database error", exc_info=exc)
+        detail = "the database is unavailable"
+    return problem_response(503, detail, _instance(request), headers={"Retry-After": "1"})
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return problem_response(500, "internal error", _instance(request))
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(Exception, _unexpected)

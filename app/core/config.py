@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     docs_enabled: bool = Field(default=True, description="Serve /docs, /redoc and /openapi.json")
     log_level: str = Field(default="info")
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
+    limit_concurrency: int | None = Field(
+        default=256, ge=1, description="Connections per worker before uvicorn answers 503"
+    )
     cache_max_age: int = Field(default=300, ge=0, description="Cache-Control max-age in seconds")
 
     @property
