@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -120,3 +120,10 @@ def page_limit(
 
 def not_found(kind: str, ident: str) -> HTTPException:
     return HTTPException(404, f"no {kind} with id {ident[:80]!r}")
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    """Every router: unknown parameters rejected, common error responses documented."""
+    from app.api.schemas import COMMON_ERRORS
+
+    return APIRouter(dependencies=[Depends(strict_query)], responses=COMMON_ERRORS, **kwargs)

@@ -97,9 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = CollectorRegistry()  # one per app: tests and workers never share counters
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
-    Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app).expose(
-        app, include_in_schema=True, tags=["health"], summary="Prometheus metrics"
-    )
+    Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app)
+    app.state.metrics_registry = registry
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         HttpCaching,

@@ -120,10 +120,21 @@ class Ready(BaseModel):
     claims: int
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "Not found"},
-    422: {"model": Problem, "description": "Invalid or unknown parameter"},
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: _problem("Unknown parameter, malformed value or unknown topic/source/entity"),
+    503: _problem("Database unavailable, or the query took too long"),
 }
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _problem("No such id")}
 
 CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}},

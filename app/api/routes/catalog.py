@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Depends, Path
 
 from app import queries
 from app.api.csv_export import csv_response, wants_csv
-from app.api.deps import Conn, not_found, strict_query
-from app.api.schemas import CSV_RESPONSES, ERRORS, Source, SourceWithText, TopicOut
+from app.api.deps import Conn, api_router, not_found
+from app.api.schemas import (
+    CSV_RESPONSES,
+    NOT_FOUND,
+    Source,
+    SourceWithText,
+    TopicOut,
+)
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(strict_query)])
+router = api_router(prefix="/v1")
 
 
 SOURCE_COLUMNS = [
@@ -28,7 +34,7 @@ def list_sources(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
 
 
 @router.get(
-    "/sources/{source_id}", response_model=SourceWithText, tags=["sources"], responses=ERRORS
+    "/sources/{source_id}", response_model=SourceWithText, tags=["sources"], responses=NOT_FOUND
 )
 def get_source(
     conn: Conn, source_id: Annotated[str, Path(max_length=120, description="Source id")]

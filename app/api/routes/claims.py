@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from sqlalchemy import Engine
 
 from app import queries
 from app.api.claim_query import ClaimQuery, claim_query, invalid
 from app.api.csv_export import csv_response, wants_csv
-from app.api.deps import Conn, not_found, page_limit, strict_query
+from app.api.deps import Conn, api_router, not_found, page_limit
 from app.api.present import claim_json
-from app.api.schemas import CSV_RESPONSES, ERRORS, ClaimOut, ClaimPage
+from app.api.schemas import CSV_RESPONSES, NOT_FOUND, ClaimOut, ClaimPage
 from app.filters import ClaimFilters
 from app.pagination import MAX_CURSOR_LENGTH, Cursor, InvalidCursor
 
-router = APIRouter(prefix="/v1", tags=["claims"], dependencies=[Depends(strict_query)])
+router = api_router(prefix="/v1", tags=["claims"])
 
 Sort = Literal["relevance", "id", "-id", "published", "-published", "period", "-period"]
 CursorParam = Annotated[
@@ -94,7 +94,7 @@ def _page(
     }
 
 
-@router.get("/claims", response_model=ClaimPage, responses={**ERRORS, **CSV_RESPONSES})
+@router.get("/claims", response_model=ClaimPage, responses=CSV_RESPONSES)
 def list_claims(
     request: Request,
     response: Response,
@@ -128,7 +128,7 @@ def list_claims(
     return page
 
 
-@router.get("/timeline", response_model=ClaimPage, responses={**ERRORS, **CSV_RESPONSES})
+@router.get("/timeline", response_model=ClaimPage, responses=CSV_RESPONSES)
 def timeline(
     request: Request,
     response: Response,
@@ -145,7 +145,7 @@ def timeline(
     return _page(request, response, conn, dated, limit, "period", cursor, csv)
 
 
-@router.get("/claims/{claim_id}", response_model=ClaimOut, responses=ERRORS)
+@router.get("/claims/{claim_id}", response_model=ClaimOut, responses=NOT_FOUND)
 def get_claim(
     conn: Conn, claim_id: Annotated[str, Path(max_length=120, description="Claim id")]
 ) -> dict[str, Any]:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 
 from app import queries
 from app.api.csv_export import csv_response, wants_csv
-from app.api.deps import Conn, not_found, strict_query
+from app.api.deps import Conn, api_router, not_found
 from app.api.present import claim_json
-from app.api.schemas import CSV_RESPONSES, ERRORS, EntityDetail, EntityOut
+from app.api.schemas import CSV_RESPONSES, NOT_FOUND, EntityDetail, EntityOut
 from app.ingest.schema import EntityKind
 
-router = APIRouter(prefix="/v1", tags=["entities"], dependencies=[Depends(strict_query)])
+router = api_router(prefix="/v1", tags=["entities"])
 
 
-@router.get("/entities", response_model=list[EntityOut], responses={**ERRORS, **CSV_RESPONSES})
+@router.get("/entities", response_model=list[EntityOut], responses=CSV_RESPONSES)
 def list_entities(
     conn: Conn,
     csv: Annotated[bool, Depends(wants_csv)],
@@ -29,7 +29,7 @@ def list_entities(
     return rows
 
 
-@router.get("/entities/{entity}", response_model=EntityDetail, responses=ERRORS)
+@router.get("/entities/{entity}", response_model=EntityDetail, responses=NOT_FOUND)
 def get_entity(
     conn: Conn,
     entity: Annotated[

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Depends, Path
 
 from app import figures, queries
 from app.api.csv_export import csv_response, wants_csv
-from app.api.deps import Conn, not_found, strict_query
-from app.api.schemas import CSV_RESPONSES, ERRORS, FigureOut
+from app.api.deps import Conn, api_router, not_found
+from app.api.schemas import CSV_RESPONSES, NOT_FOUND, FigureOut
 from app.citation import cite
 
-router = APIRouter(prefix="/v1", tags=["figures"], dependencies=[Depends(strict_query)])
+router = api_router(prefix="/v1", tags=["figures"])
 
 _PREFIX = "source_"
 
@@ -54,7 +54,7 @@ def _figure(figure: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any
     }
 
 
-@router.get("/figures", response_model=list[FigureOut], responses={**ERRORS, **CSV_RESPONSES})
+@router.get("/figures", response_model=list[FigureOut], responses=CSV_RESPONSES)
 def list_figures(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """Every curated figure with its verdict: `consistent` or `conflicting` across sources."""
     by_figure: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -67,7 +67,7 @@ def list_figures(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     return out
 
 
-@router.get("/figures/{figure_id}", response_model=FigureOut, responses=ERRORS)
+@router.get("/figures/{figure_id}", response_model=FigureOut, responses=NOT_FOUND)
 def get_figure(
     conn: Conn, figure_id: Annotated[str, Path(max_length=120, description="Figure id")]
 ) -> dict[str, Any]:

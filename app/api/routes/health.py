@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import HTTPException, Request, Response
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import queries
-from app.api.deps import Conn, strict_query
-from app.api.schemas import Health, Problem, Ready
+from app.api.deps import Conn, api_router
+from app.api.schemas import Health, Ready
 
-router = APIRouter(tags=["health"], dependencies=[Depends(strict_query)])
+router = api_router(tags=["health"])
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
+def metrics(request: Request) -> Response:
+    """Prometheus metrics of this worker (request counts, latencies, process)."""
+    registry = request.app.state.metrics_registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/healthz", response_model=Health)
@@ -20,7 +33,10 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=Ready, responses={503: {"model": Problem}})
+@router.get(
+    "/readyz",
+    response_model=Ready,
+)
 def readyz(conn: Conn) -> dict[str, Any]:
     """The database answers and holds a dataset."""
     try:
