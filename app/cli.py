@@ -65,6 +65,7 @@ def ingest(seeds_dir: SeedsArg = None) -> None:
 
     settings = Settings()
     ds = _validated(seeds_dir or settings.seeds_dir)
+    typer.echo(f"validated {len(ds.claims)} claims; writing", err=True)
     upgrade(settings.database_url)
     engine = writer_engine(settings.database_url)
     try:

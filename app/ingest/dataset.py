@@ -115,7 +115,11 @@ def load_dataset(seeds_dir: Path) -> Dataset:
     texts = _load_sources(seeds_dir, errs, ds)
 
     claim_ids: dict[str, str] = {}
-    claim_files = sorted((seeds_dir / "claims").glob("*.yaml"))
+    claim_files = (
+        sorted(p for p in (seeds_dir / "claims").iterdir() if p.suffix in (".yaml", ".json"))
+        if (seeds_dir / "claims").is_dir()
+        else []
+    )
     seen_sources: set[str] = set()
     for path in claim_files:
         parsed = errs.parse(path, ClaimsFile)
@@ -140,10 +144,12 @@ def load_dataset(seeds_dir: Path) -> Dataset:
                 spans.append((at, at + len(excluded.text)))
                 at = text.find(excluded.text, at + 1)
         for position, claim in enumerate(claims_file.claims):
-            line = doc.line(("claims", position))
             if claim.id in claim_ids:
                 errs.add(
-                    path, line, f"duplicate claim id (also in {claim_ids[claim.id]})", claim.id
+                    path,
+                    doc.line(("claims", position)),
+                    f"duplicate claim id (also in {claim_ids[claim.id]})",
+                    claim.id,
                 )
                 continue
             claim_ids[claim.id] = path.name
@@ -179,9 +185,8 @@ def _load_entities(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
         if not parsed:
             continue
         for i, entity in enumerate(parsed[0].entities):
-            line = parsed[1].line(("entities", i))
             if entity.id in ids:
-                errs.add(path, line, f"duplicate entity id {entity.id}")
+                errs.add(path, parsed[1].line(("entities", i)), f"duplicate entity id {entity.id}")
                 continue
             ids.add(entity.id)
             ds.entities.append({"id": entity.id, "name": entity.name, "kind": entity.kind})
@@ -189,7 +194,11 @@ def _load_entities(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
                 {entity.id, entity.name.casefold(), *map(str.casefold, entity.aliases)}
             ):
                 if aliases.get(alias, entity.id) != entity.id:
-                    errs.add(path, line, f"alias {alias!r} already names entity {aliases[alias]}")
+                    errs.add(
+                        path,
+                        parsed[1].line(("entities", i)),
+                        f"alias {alias!r} already names entity {aliases[alias]}",
+                    )
                     continue
                 if alias not in aliases:
                     aliases[alias] = entity.id
@@ -205,14 +214,13 @@ def _load_sources(seeds_dir: Path, errs: _Collector, ds: Dataset) -> dict[str, s
         return texts
     sources, doc = parsed
     for i, source in enumerate(sources.sources):
-        line = doc.line(("sources", i))
         if source.id in texts:
-            errs.add(path, line, f"duplicate source id {source.id}")
+            errs.add(path, doc.line(("sources", i)), f"duplicate source id {source.id}")
             continue
         try:
             text = read_text(seeds_dir / "documents" / source.file, MAX_DOCUMENT_BYTES)
         except ReadFailed as exc:
-            errs.add(path, line, f"source {source.id}: {exc.error}")
+            errs.add(path, doc.line(("sources", i)), f"source {source.id}: {exc.error}")
             continue
         texts[source.id] = text
         published = partial_date_bounds(source.published)[0] if source.published else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -45,15 +46,22 @@ def read_text(path: Path, max_bytes: int) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@dataclass
 class YamlDocument:
     path: Path
     data: Any  # plain dicts, lists and scalars
-    node: Any  # the ruamel tree, kept for line numbers
+    text: str
+    _tree: Any = None
 
     def line(self, loc: tuple[int | str, ...]) -> int | None:
-        """1-based line of the deepest part of `loc` that exists in the file."""
-        node, line = self.node, 1
+        """1-based line of the deepest part of `loc` that exists in the file.
+
+        Line numbers are only needed to report errors, so the (slow) round-trip parse that
+        keeps them runs only then.
+        """
+        if self._tree is None:
+            self._tree = YAML(typ="rt").load(self.text)
+        node, line = self._tree, 1
         for key in loc:
             if isinstance(node, CommentedMap) and key in node:
                 line = node.lc.key(key)[0] + 1
@@ -66,27 +74,42 @@ class YamlDocument:
         return line
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def read_yaml(path: Path) -> YamlDocument:
+    """A YAML file, or a .json file (JSON is YAML 1.2 too, and parses ~100x faster)."""
     text = read_text(path, MAX_YAML_BYTES)
     if not text.strip():
         raise ReadFailed(SeedError(path, 1, "file is empty"))
-    yaml = YAML(typ="rt", pure=True)
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            raise ReadFailed(SeedError(path, exc.lineno, f"invalid JSON: {exc.msg}")) from exc
+        except ValueError as exc:
+            raise ReadFailed(SeedError(path, None, f"invalid JSON: {exc}")) from exc
+        if not isinstance(data, dict):
+            raise ReadFailed(SeedError(path, 1, "expected an object at the top of the file"))
+        return YamlDocument(path, data, text)
+    yaml = YAML(typ="safe")  # libyaml-backed when ruamel.yaml.clib is installed
     yaml.allow_duplicate_keys = False
     try:
-        node = yaml.load(text)
+        data = yaml.load(text)
     except MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise ReadFailed(SeedError(path, line, f"invalid YAML: {problem}")) from exc
     except YAMLError as exc:
         raise ReadFailed(SeedError(path, None, f"invalid YAML: {exc}")) from exc
-    if not isinstance(node, CommentedMap):
+    if not isinstance(data, dict):
         raise ReadFailed(SeedError(path, 1, "expected a mapping at the top of the file"))
-    return YamlDocument(path, _plain(node), node)
+    return YamlDocument(path, _plain(data), text)
 
 
 def _plain(node: Any) -> Any:
-    """ruamel's round-trip types -> plain Python, so validation sees ordinary values."""
+    """YAML's own types -> plain Python (dates as ISO text), so validation sees what was written."""
     if isinstance(node, dict):
         return {str(k): _plain(v) for k, v in node.items()}
     if isinstance(node, list):
