@@ -15,13 +15,14 @@ from app.filters import ClaimFilters
 from app.ingest.schema import SLUG_PATTERN
 from app.search import MAX_QUERY_LENGTH, EmptySearch, words
 
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]+$"
 SlugValue = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=120)]
 NameValue = Annotated[
-    str, StringConstraints(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]+$")
+    str, StringConstraints(min_length=1, max_length=120, pattern=NO_CONTROL_CHARACTERS)
 ]
 SearchText = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=MAX_QUERY_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    StringConstraints(min_length=1, max_length=MAX_QUERY_LENGTH, pattern=NO_CONTROL_CHARACTERS),
 ]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 

@@ -16,6 +16,7 @@ from app.api.schemas import (
     SourceWithText,
     TopicOut,
 )
+from app.ingest.schema import SLUG_PATTERN
 
 router = api_router(prefix="/v1")
 
@@ -37,7 +38,8 @@ def list_sources(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     "/sources/{source_id}", response_model=SourceWithText, tags=["sources"], responses=NOT_FOUND
 )
 def get_source(
-    conn: Conn, source_id: Annotated[str, Path(max_length=120, description="Source id")]
+    conn: Conn,
+    source_id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=120, description="Source id")],
 ) -> dict[str, Any]:
     """One source, including its full stored text (claim offsets index into `text`)."""
     row = queries.get_source(conn, source_id)

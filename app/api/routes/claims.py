@@ -15,6 +15,7 @@ from app.api.deps import Conn, api_router, not_found, page_limit
 from app.api.present import claim_json
 from app.api.schemas import CSV_RESPONSES, NOT_FOUND, ClaimOut, ClaimPage
 from app.filters import ClaimFilters
+from app.ingest.schema import SLUG_PATTERN
 from app.pagination import MAX_CURSOR_LENGTH, Cursor, InvalidCursor
 
 router = api_router(prefix="/v1", tags=["claims"])
@@ -147,7 +148,8 @@ def timeline(
 
 @router.get("/claims/{claim_id}", response_model=ClaimOut, responses=NOT_FOUND)
 def get_claim(
-    conn: Conn, claim_id: Annotated[str, Path(max_length=120, description="Claim id")]
+    conn: Conn,
+    claim_id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=120, description="Claim id")],
 ) -> dict[str, Any]:
     """One claim, with its quote, offsets, source and citation."""
     records = queries.claims_by_id(conn, [claim_id])

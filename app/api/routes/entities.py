@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query
 
 from app import queries
+from app.api.claim_query import NO_CONTROL_CHARACTERS
 from app.api.csv_export import csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
 from app.api.present import claim_json
@@ -33,7 +34,12 @@ def list_entities(
 def get_entity(
     conn: Conn,
     entity: Annotated[
-        str, Path(max_length=120, description="Entity id, name or alias, e.g. NORAD")
+        str,
+        Path(
+            max_length=120,
+            pattern=NO_CONTROL_CHARACTERS,
+            description="Entity id, name or alias, e.g. NORAD",
+        ),
     ],
 ) -> dict[str, Any]:
     """One entity (found by id, name or any alias) and every claim about it."""

@@ -12,6 +12,7 @@ from app.api.csv_export import csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
 from app.api.schemas import CSV_RESPONSES, NOT_FOUND, FigureOut
 from app.citation import cite
+from app.ingest.schema import SLUG_PATTERN
 
 router = api_router(prefix="/v1", tags=["figures"])
 
@@ -69,7 +70,8 @@ def list_figures(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
 
 @router.get("/figures/{figure_id}", response_model=FigureOut, responses=NOT_FOUND)
 def get_figure(
-    conn: Conn, figure_id: Annotated[str, Path(max_length=120, description="Figure id")]
+    conn: Conn,
+    figure_id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=120, description="Figure id")],
 ) -> dict[str, Any]:
     """One figure: every claim stating it (value, unit, period, source, quote) and the verdict."""
     figure = next((f for f in queries.list_figures(conn) if f["id"] == figure_id), None)
