@@ -180,3 +180,25 @@ def test_large_responses_are_gzipped(client: TestClient) -> None:
     assert response.headers["content-encoding"] == "gzip"
     small = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in small.headers
+
+
+def test_repeated_requests_are_answered_from_memory(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import queries
+
+    calls = []
+    original = queries.list_topics
+
+    def counting(conn: object) -> object:
+        calls.append(1)
+        return original(conn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(queries, "list_topics", counting)
+    first = client.get("/v1/topics?format=json")
+    second = client.get("/v1/topics?format=json")
+    assert first.content == second.content
+    assert second.headers["etag"] == first.headers["etag"]
+    assert len(calls) == 1
+    client.get("/v1/topics?format=json", headers={"Accept-Encoding": "identity"})
+    assert len(calls) == 2  # another encoding is another entry

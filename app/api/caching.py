@@ -1,14 +1,17 @@
-"""HTTP caching for a dataset that changes only at ingest: ETag, Last-Modified, 304s.
+"""HTTP caching for a dataset that changes only at ingest: ETag, Last-Modified, 304s, and an
+in-process response cache.
 
 A response is a pure function of (dataset version, path, query string, requested format), so
-the validator is computed before the route runs, and a matching If-None-Match is answered 304
-without touching the query at all.
+the validator is computed before the route runs: a matching If-None-Match is answered 304
+without touching the query at all, and a repeated request is answered from memory (the key
+holds the dataset version, so a new ingest makes old entries unreachable; LRU evicts them).
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -61,11 +64,41 @@ def _not_modified_since(if_modified_since: str, ingested_at: datetime) -> bool:
     return ingested_at.replace(microsecond=0) <= since
 
 
+class ResponseCache:
+    """Least-recently-used complete responses, bounded in entries and in body size."""
+
+    def __init__(self, max_entries: int = 2048, max_body: int = 512 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_body = max_body
+        self._items: OrderedDict[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
+
+    def put(self, key: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        if len(body) > self.max_body or self.max_entries == 0:
+            return
+        self._items[key] = (status, headers, body)
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_entries:
+            self._items.popitem(last=False)
+
+
 class HttpCaching:
-    def __init__(self, app: ASGIApp, stamps: DatasetStampCache, max_age: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        stamps: DatasetStampCache,
+        max_age: int,
+        responses: ResponseCache | None = None,
+    ) -> None:
         self.app = app
         self.stamps = stamps
         self.max_age = max_age
+        self.responses = responses or ResponseCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -100,11 +133,35 @@ class HttpCaching:
             await send({"type": "http.response.body", "body": b""})
             return
 
+        cache_key = "|".join(
+            (etag, request_headers.get("accept-encoding", ""), request_headers.get("origin", ""))
+        )
+        cached = self.responses.get(cache_key)
+        if cached is not None:
+            status, raw_headers, body = cached
+            await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        start: Message | None = None
+        chunks: list[bytes] | None = []
+
         async def send_with_validators(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 200:
-                headers = MutableHeaders(scope=message)
-                for key, value in validators.items():
-                    headers[key] = value
+            nonlocal start, chunks
+            if message["type"] == "http.response.start":
+                if message["status"] == 200:
+                    headers = MutableHeaders(scope=message)
+                    for key, value in validators.items():
+                        headers[key] = value
+                    start = message
+                else:
+                    chunks = None
+            elif message["type"] == "http.response.body" and chunks is not None:
+                chunks.append(message.get("body", b""))
+                if sum(map(len, chunks)) > self.responses.max_body:
+                    chunks = None  # too big to keep (e.g. a CSV export): just pass it on
+                elif not message.get("more_body", False) and start is not None:
+                    body = b"".join(chunks)
+                    self.responses.put(cache_key, 200, list(start["headers"]), body)
             await send(message)
 
         await self.app(scope, receive, send_with_validators)

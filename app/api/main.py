@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from app import queries
 from app.api import access_log, problems
 from app.api.access_log import AccessLog
-from app.api.caching import DatasetStamp, DatasetStampCache, HttpCaching
+from app.api.caching import DatasetStamp, DatasetStampCache, HttpCaching, ResponseCache
 from app.api.methods import ReadOnlyMethods
 from app.api.routes import catalog, claims, entities, figures, health
 from app.api.security import SecurityHeaders
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         HttpCaching,
         stamps=DatasetStampCache(_stamp_loader(app.state.engine)),
         max_age=settings.cache_max_age,
+        responses=ResponseCache(max_entries=settings.response_cache_entries),
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)

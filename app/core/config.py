@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     limit_concurrency: int | None = Field(
         default=256, ge=1, description="Connections per worker before uvicorn answers 503"
     )
+    response_cache_entries: int = Field(
+        default=2048, ge=0, description="Responses kept in memory per worker (0 disables)"
+    )
     cache_max_age: int = Field(default=300, ge=0, description="Cache-Control max-age in seconds")
 
     @property
