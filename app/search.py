@@ -10,8 +10,10 @@ import re
 
 from sqlalchemy import (
     Connection,
+    Double,
     Float,
     bindparam,
+    cast,
     column,
     func,
     literal_column,
@@ -81,7 +83,8 @@ def matches(dialect: str, q: str) -> Select[tuple[str, float]]:
     tsquery = func.websearch_to_tsquery(
         literal_column("'english'::regconfig"), bindparam("ts_query", quoted)
     )
-    rank = -func.ts_rank_cd(search.c.document, tsquery, type_=Float)
+    # float8, so the rank a cursor carries compares exactly (float4 loses digits on the way out)
+    rank = -cast(func.ts_rank_cd(search.c.document, tsquery), Double)
     return select(search.c.claim_id.label("id"), rank.label("rank")).where(
         search.c.document.op("@@")(tsquery)
     )

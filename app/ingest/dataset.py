@@ -112,7 +112,9 @@ def load_dataset(seeds_dir: Path) -> Dataset:
 
     figure_ids = _load_figures(seeds_dir, errs, ds)
     entity_ids = _load_entities(seeds_dir, errs, ds)
+    errors_before = len(errs.errors)
     texts = _load_sources(seeds_dir, errs, ds)
+    sources_ok = len(errs.errors) == errors_before
 
     claim_ids: dict[str, str] = {}
     claim_files = (
@@ -127,7 +129,8 @@ def load_dataset(seeds_dir: Path) -> Dataset:
             continue
         claims_file, doc = parsed
         if claims_file.source not in texts:
-            errs.add(path, doc.line(("source",)), f"unknown source {claims_file.source!r}")
+            if sources_ok:  # otherwise sources.yaml's own errors say it all
+                errs.add(path, doc.line(("source",)), f"unknown source {claims_file.source!r}")
             continue
         if claims_file.source in seen_sources:
             errs.add(

@@ -1,0 +1,74 @@
+"""Quality gate for the curated corpus: fidelity, references, coverage and pinned counts.
+
+If a count changes on purpose, update CORPUS_COUNTS (and the README's topic table) in the same
+commit; an accidental deletion fails here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from app.ingest.coverage import coverage
+from app.ingest.dataset import load_dataset
+from tests.oracle import SEEDS, Oracle
+
+ORACLE = Oracle()
+DATASET = load_dataset(SEEDS)
+CORPUS_COUNTS = json.loads((Path(__file__).parent / "corpus_counts.json").read_text())
+
+
+def test_every_quote_is_verbatim_at_its_offsets() -> None:
+    texts = {s["id"]: s["text"] for s in DATASET.sources}
+    for claim in DATASET.claims:
+        text = texts[claim["source_id"]]
+        assert text[claim["quote_start"] : claim["quote_end"]] == claim["quote"], claim["id"]
+    for claim in ORACLE.claims:  # independently of the ingestion code
+        assert claim.quote in ORACLE.texts[claim.source], claim.id
+
+
+def test_source_texts_are_the_received_documents() -> None:
+    shared = SEEDS.parent.parent / "shared" / "seeds"
+    for source in DATASET.sources:
+        received = shared / source["file"]
+        if received.exists():
+            assert received.read_bytes() == source["text"].encode("utf-8"), source["file"]
+
+
+def test_ids_unique_and_references_resolve() -> None:
+    ids = [c.id for c in ORACLE.claims]
+    assert len(ids) == len(set(ids))
+    topics = {t["id"] for t in DATASET.topics}
+    entities = {e["id"] for e in DATASET.entities}
+    for claim in ORACLE.claims:
+        assert claim.topics and claim.topics <= topics, claim.id
+        assert claim.entities <= entities, claim.id
+    assert {"trade", "defense", "climate", "arctic"} <= topics
+
+
+def test_statements_are_not_copies_of_quotes_only() -> None:
+    for claim in DATASET.claims:
+        assert len(claim["statement"]) >= 20, claim["id"]
+
+
+def test_quantities_are_stated_in_their_quotes() -> None:
+    quotes = {c["id"]: c["quote"] for c in DATASET.claims}
+    for quantity in DATASET.quantities:
+        assert quantity["as_stated"] in quotes[quantity["claim_id"]]
+
+
+@pytest.mark.parametrize("source", [s["id"] for s in DATASET.sources])
+def test_every_content_sentence_is_covered(source: str) -> None:
+    report = {r.source_id: r for r in coverage(DATASET)}[source]
+    assert [s.text for s in report.uncovered] == []
+
+
+def test_pinned_counts_per_source_and_topic() -> None:
+    per_source = Counter(c["source_id"] for c in DATASET.claims)
+    per_topic = Counter(t["topic_id"] for t in DATASET.claim_topics)
+    assert dict(per_source) == CORPUS_COUNTS["per_source"]
+    assert dict(per_topic) == CORPUS_COUNTS["per_topic"]
+    assert len(DATASET.claims) == CORPUS_COUNTS["claims"]
