@@ -21,10 +21,40 @@ from app.pagination import MAX_CURSOR_LENGTH, Cursor, InvalidCursor
 router = api_router(prefix="/v1", tags=["claims"])
 
 Sort = Literal["relevance", "id", "-id", "published", "-published", "period", "-period"]
-CursorParam = Annotated[
-    str | None,
-    Query(max_length=MAX_CURSOR_LENGTH, description="next_cursor from the previous page"),
-]
+Facet = Literal["topic", "source", "country", "year", "entity"]
+
+
+# Declared as dependencies so the docs list them after the filters, in this order.
+def _sort(
+    sort: Annotated[
+        Sort | None,
+        Query(
+            description="Order; '-' for descending; unknown dates sort last. "
+            "Default: relevance with q, else id"
+        ),
+    ] = None,
+) -> Sort | None:
+    return sort
+
+
+def _cursor(
+    cursor: Annotated[
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, description="next_cursor from the previous page"),
+    ] = None,
+) -> str | None:
+    return cursor
+
+
+def _facets(
+    facet: Annotated[
+        list[Facet],
+        Query(description="Add counts per value of this facet for the current filter (repeat)"),
+    ] = [],  # noqa: B006
+) -> list[Facet]:
+    return facet
+
+
 CSV_COLUMNS = [
     "id", "statement", "quote", "start", "end", "topics", "entities", "period_text",
     "period_start", "period_end", "quantities", "source_id", "source_name", "publisher",
@@ -103,18 +133,9 @@ def list_claims(
     query: Annotated[ClaimQuery, Depends(claim_query)],
     limit: Annotated[int, Depends(page_limit)],
     csv: Annotated[bool, Depends(wants_csv)],
-    sort: Annotated[
-        Sort | None,
-        Query(
-            description="Order; '-' for descending; unknown dates sort last. "
-            "Default: relevance with q, else id"
-        ),
-    ] = None,
-    cursor: CursorParam = None,
-    facet: Annotated[
-        list[Literal["topic", "source", "country", "year", "entity"]],
-        Query(description="Add counts per value of this facet for the current filter (repeat)"),
-    ] = [],  # noqa: B006
+    sort: Annotated[Sort | None, Depends(_sort)],
+    cursor: Annotated[str | None, Depends(_cursor)],
+    facet: Annotated[list[Facet], Depends(_facets)],
 ) -> Any:
     """Claims matching every filter given (repeated values of one filter match any of them).
 
@@ -137,7 +158,7 @@ def timeline(
     query: Annotated[ClaimQuery, Depends(claim_query)],
     limit: Annotated[int, Depends(page_limit)],
     csv: Annotated[bool, Depends(wants_csv)],
-    cursor: CursorParam = None,
+    cursor: Annotated[str | None, Depends(_cursor)],
 ) -> Any:
     """Claims that state the time they are about, in time order (1833, 1927, 1957, … 2021)."""
     dated = ClaimQuery(
