@@ -65,13 +65,16 @@ def _filtered(conn: Connection, filters: ClaimFilters) -> tuple[Any, list[Any], 
     return joined, conditions(filters), rank
 
 
+def count_claims(conn: Connection, filters: ClaimFilters) -> int:
+    joined, where, _ = _filtered(conn, filters)
+    return int(conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one())
+
+
 def list_claims(
     conn: Connection, filters: ClaimFilters, sort: str, limit: int, after: Cursor | None
-) -> tuple[list[dict[str, Any]], int, Cursor | None]:
-    """One page of claims (topics, entities, quantities, source), the total, the next cursor."""
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    """One page of claims (topics, entities, quantities, source) and the next cursor."""
     joined, where, rank = _filtered(conn, filters)
-    total = conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
-
     column, descending = SORTS[sort]
     bound_type: Any = Float
     if sort == "relevance":
@@ -105,7 +108,7 @@ def list_claims(
             sort_value = last.sort_key if sort == "relevance" else last.sort_key.isoformat()
         next_cursor = Cursor(sort=sort, key=sort_value, id=last.id)
     items = claims_by_id(conn, [r.id for r in rows])
-    return items, total, next_cursor
+    return items, next_cursor
 
 
 def _as_date(value: Any) -> date:

@@ -165,3 +165,27 @@ class HttpCaching:
             await send(message)
 
         await self.app(scope, receive, send_with_validators)
+
+
+class CountCache:
+    """Totals per filter set, valid for one dataset version (counting is the costly part of a
+    page, and it does not change between ingests)."""
+
+    def __init__(self, stamps: DatasetStampCache, max_entries: int = 4096) -> None:
+        self.stamps = stamps
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple[object, object], int] = OrderedDict()
+
+    def get_or_compute(self, key: object, compute: Callable[[], int]) -> int:
+        stamp = self.stamps.get()
+        if stamp is None or self.max_entries == 0:
+            return compute()
+        full_key = (stamp[0], key)
+        if full_key in self._items:
+            self._items.move_to_end(full_key)
+            return self._items[full_key]
+        value = compute()
+        self._items[full_key] = value
+        while len(self._items) > self.max_entries:
+            self._items.popitem(last=False)
+        return value

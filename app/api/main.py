@@ -18,7 +18,13 @@ from sqlalchemy import Engine
 from app import queries
 from app.api import access_log, problems
 from app.api.access_log import AccessLog
-from app.api.caching import DatasetStamp, DatasetStampCache, HttpCaching, ResponseCache
+from app.api.caching import (
+    CountCache,
+    DatasetStamp,
+    DatasetStampCache,
+    HttpCaching,
+    ResponseCache,
+)
 from app.api.methods import ReadOnlyMethods
 from app.api.routes import catalog, claims, entities, figures, health
 from app.api.security import SecurityHeaders
@@ -85,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = reader_engine(settings.reader_url, settings.query_timeout_ms)
+    stamps = DatasetStampCache(_stamp_loader(app.state.engine))
+    app.state.counts = CountCache(stamps, max_entries=settings.response_cache_entries)
     problems.install(app)
     for router in (claims.router, catalog.router, entities.router, figures.router, health.router):
         app.include_router(router)
@@ -102,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         HttpCaching,
-        stamps=DatasetStampCache(_stamp_loader(app.state.engine)),
+        stamps=stamps,
         max_age=settings.cache_max_age,
         responses=ResponseCache(max_entries=settings.response_cache_entries),
     )

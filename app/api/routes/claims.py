@@ -85,7 +85,7 @@ def _every_claim(engine: Engine, filters: ClaimFilters, sort: str) -> Iterator[d
     after = None
     while True:
         with engine.connect() as conn:
-            items, _, after = queries.list_claims(conn, filters, sort, CSV_BATCH, after)
+            items, after = queries.list_claims(conn, filters, sort, CSV_BATCH, after)
         yield from (_csv_row(claim_json(item)) for item in items)
         if after is None:
             return
@@ -111,7 +111,10 @@ def _page(
         after = Cursor.decode(cursor, sort) if cursor else None
     except InvalidCursor as exc:
         raise invalid("cursor", str(exc), cursor) from exc
-    items, total, next_cursor = queries.list_claims(conn, query.filters, sort, limit, after)
+    items, next_cursor = queries.list_claims(conn, query.filters, sort, limit, after)
+    total = request.app.state.counts.get_or_compute(
+        query.filters, lambda: queries.count_claims(conn, query.filters)
+    )
     token = next_cursor.encode() if next_cursor else None
     next_url = str(request.url.include_query_params(cursor=token)) if token else None
     if next_url:
