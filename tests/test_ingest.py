@@ -198,3 +198,15 @@ def test_check_coverage_lists_uncovered_sentences(seeds: Path) -> None:
     code, out = bilateral("check", "--coverage", str(seeds))
     assert "usdos-2019-strengthening-our-alliance: 0%" in out
     assert "uncovered @" in out and "Consulate in Halifax" in out
+
+
+def test_stats_table_counts_claims_per_topic_and_source(seeds: Path) -> None:
+    from tests.oracle import Oracle
+
+    oracle = Oracle(seeds)
+    code, out = bilateral("stats", str(seeds))
+    assert code == 0, out
+    lines = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("|")}
+    arctic = [c for c in oracle.claims if "arctic" in c.topics]
+    assert lines["arctic"].split("|")[2].strip() == str(len(arctic))
+    assert lines["**all claims**"].split("|")[2].strip() == str(len(oracle.claims))
