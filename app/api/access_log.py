@@ -51,6 +51,9 @@ class AccessLog:
                 status = message["status"]
             await send(message)
 
+        if not logger.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
         try:
             await self.app(scope, receive, capture)
         finally:

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
-def wants_csv(
+async def wants_csv(
     request: Request,
     format: Annotated[
         Literal["json", "csv"] | None,

@@ -35,7 +35,7 @@ def _iso_date(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -64,8 +64,12 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def strict_query(request: Request) -> None:
-    """Unknown or over-repeated query parameters are errors, not silently ignored."""
+async def strict_query(request: Request) -> None:
+    """Unknown or over-repeated query parameters are errors, not silently ignored.
+
+    Dependencies that do no I/O are `async def`: FastAPI runs them on the event loop instead of
+    handing each one to the thread pool.
+    """
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -94,7 +98,7 @@ def strict_query(request: Request) -> None:
         raise RequestValidationError(errors)
 
 
-def page_limit(
+async def page_limit(
     request: Request,
     limit: Annotated[
         int | None,

@@ -25,7 +25,7 @@ Facet = Literal["topic", "source", "country", "year", "entity"]
 
 
 # Declared as dependencies so the docs list them after the filters, in this order.
-def _sort(
+async def _sort(
     sort: Annotated[
         Sort | None,
         Query(
@@ -37,7 +37,7 @@ def _sort(
     return sort
 
 
-def _cursor(
+async def _cursor(
     cursor: Annotated[
         str | None,
         Query(max_length=MAX_CURSOR_LENGTH, description="next_cursor from the previous page"),
@@ -46,7 +46,7 @@ def _cursor(
     return cursor
 
 
-def _facets(
+async def _facets(
     facet: Annotated[
         list[Facet],
         Query(description="Add counts per value of this facet for the current filter (repeat)"),

@@ -21,14 +21,14 @@ router = api_router(tags=["health"])
     response_class=PlainTextResponse,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     """Prometheus metrics of this worker (request counts, latencies, process)."""
     registry = request.app.state.metrics_registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
