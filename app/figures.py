@@ -88,7 +88,7 @@ def _same_time(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def _describe(s: dict[str, Any]) -> str:
     when = f"for {s['period_text']}" if s["period_text"] else "undated"
-    return f"{s['as_stated']} {s['unit']} ({s['source_id']}, {when})"
+    return f"{s['value']:g} {s['unit']} (“{s['as_stated']}”, {s['source_id']}, {when})"
 
 
 def judge(statements: list[dict[str, Any]]) -> Verdict:
