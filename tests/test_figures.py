@@ -126,9 +126,16 @@ def test_ports_of_entry_shows_both_values_with_sources(client: TestClient) -> No
     assert figure["verdict"] == "conflicting"
     values = {s["value"] for s in figure["statements"]}
     assert {119.0, 120.0} <= values
-    by_value = {s["value"]: s for s in figure["statements"]}
-    assert by_value[119.0]["source"]["id"] == "usdos-2019-strengthening-our-alliance"
-    assert by_value[120.0]["source"]["id"] == "usdos-2021-neighbors-friends-and-allies"
+    stated = {(s["value"], s["qualifier"], s["source"]["id"]) for s in figure["statements"]}
+    assert (119.0, "exact", "usdos-2019-strengthening-our-alliance") in stated
+    assert (120.0, "exact", "usdos-2021-neighbors-friends-and-allies") in stated
+    conflicting = {tuple(sorted(c["claims"])) for c in figure["conflicts"]}
+    ids = {s["source"]["id"]: s["claim_id"] for s in figure["statements"]}
+    pair = (
+        ids["usdos-2019-strengthening-our-alliance"],
+        ids["usdos-2021-neighbors-friends-and-allies"],
+    )
+    assert tuple(sorted(pair)) in conflicting
     for s in figure["statements"]:
         assert s["as_stated"] in s["quote"]
         assert s["citation"]
