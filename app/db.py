@@ -49,8 +49,11 @@ def reader_engine(url: str, timeout_ms: int) -> Engine:
         event.listen(engine, "connect", _sqlite_reader_pragmas)
         _limit_sqlite_statements(engine, timeout_ms)
         return engine
+    # REPEATABLE READ: a request's count, page and facets come from one snapshot, even when an
+    # ingest commits in between (read-only transactions never fail serialization there).
     return create_engine(
         url,
+        isolation_level="REPEATABLE READ",
         pool_size=8,
         max_overflow=32,
         pool_pre_ping=True,

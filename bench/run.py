@@ -21,7 +21,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.server import free_port, wait_until_up
 from bench.synth import generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,29 +44,10 @@ DATASETTE_SQL = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def pinned(argv: list[str], core: int) -> list[str]:
     if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
         return ["taskset", "-c", str(core), *argv]
     return argv
-
-
-def wait_up(url: str, timeout: float = 60) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return time.monotonic() - started
-        except urllib.error.HTTPError:  # it answered: it is up
-            return time.monotonic() - started
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"{url} never answered")
 
 
 def rss_mb(pid: int) -> float:
@@ -82,7 +63,7 @@ class Server:
             pinned(argv, 0), env={**os.environ, **env}, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
-        self.cold_start = wait_up(health)
+        self.cold_start = wait_until_up(health)
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)

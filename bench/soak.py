@@ -16,8 +16,6 @@ import asyncio
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +23,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from bench.server import running_api
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = [
@@ -50,12 +50,6 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def drive(
@@ -99,27 +93,13 @@ def main() -> int:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir / 'soak.db'}", "LOG_LEVEL": "warning"}
     subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(ROOT / "seeds")], env=env,
                    cwd=ROOT, check=True, capture_output=True)  # fmt: skip
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with running_api(env, quiet=True) as server:
+        base, server_pid = server.base, server.pid
         rng = random.Random(1)
         asyncio.run(drive(base, warmup, args.connections, rng))
-        rss_start = rss_kb(server.pid)
+        rss_start = rss_kb(server_pid)
         results = asyncio.run(drive(base, args.seconds, args.connections, rng))
-        rss_end = rss_kb(server.pid)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
+        rss_end = rss_kb(server_pid)
     latencies = [latency for _, latency in results]
     bad = sum(1 for status, _ in results if not 200 <= status < 300)
     growth = (rss_end - rss_start) / rss_start if rss_start else 0.0

@@ -16,7 +16,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,8 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from bench.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 _VAR = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
@@ -51,12 +54,6 @@ def service_env(service: dict[str, Any], database: str) -> dict[str, str]:
 def command(service: dict[str, Any]) -> list[str]:
     cmd = service["command"]
     return shlex.split(cmd) if isinstance(cmd, str) else [str(c) for c in cmd]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def get_json(url: str) -> Any:

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
+from bench.server import running_api
 from tests.conftest import ROOT, ingest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -30,26 +26,8 @@ pytestmark = pytest.mark.skipif(
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'docs.db'}"
     ingest(url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env={**os.environ, "DATABASE_URL": url},
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running_api({"DATABASE_URL": url}) as server:
+        yield server.base
 
 
 def test_docs_try_it_out_on_claims(live_server: str) -> None:

@@ -32,8 +32,13 @@ def two_datasets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def fingerprint(url: str) -> tuple[int, int, str]:
-    """Claims, claim-topic links and a digest of every claim's content."""
-    engine = create_engine(url)
+    """Claims, claim-topic links and a digest of every claim's content, from one snapshot.
+
+    One snapshot matters on Postgres: a COMMIT the killed client sent just before SIGKILL may
+    land between two statements of a READ COMMITTED reader.
+    """
+    snapshot = {} if url.startswith("sqlite") else {"isolation_level": "REPEATABLE READ"}
+    engine = create_engine(url, **snapshot)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, digest FROM claim ORDER BY id")).all()
         links = conn.execute(text("SELECT count(*) FROM claim_topic")).scalar_one()

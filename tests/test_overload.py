@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,32 +10,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, ingest
+from bench.server import running_api
+from tests.conftest import ingest
 
 
 @pytest.fixture
 def small_server(tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'overload.db'}"
     ingest(url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": url, "LIMIT_CONCURRENCY": "4", "LOG_LEVEL": "warning"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env, cwd=ROOT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    env = {"DATABASE_URL": url, "LIMIT_CONCURRENCY": "4", "LOG_LEVEL": "warning"}
+    with running_api(env) as server:
+        yield server.base
 
 
 def test_overload_is_a_quick_503_then_recovery(small_server: str) -> None:

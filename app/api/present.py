@@ -10,19 +10,28 @@ from app.highlight import mark
 _SOURCE_PREFIX = "source_"
 
 
-def claim_json(record: dict[str, Any], search_words: list[str] | None = None) -> dict[str, Any]:
-    source = {
+def source_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """The source_* columns of a query row, as the SourceSummary shape."""
+    return {
         key[len(_SOURCE_PREFIX) :]: value
         for key, value in record.items()
         if key.startswith(_SOURCE_PREFIX)
     }
-    period = None
-    if record["period_text"]:
-        period = {
-            "text": record["period_text"],
-            "start": record["period_start"],
-            "end": record["period_end"],
-        }
+
+
+def period_json(record: dict[str, Any]) -> dict[str, Any] | None:
+    if not record["period_text"]:
+        return None
+    return {
+        "text": record["period_text"],
+        "start": record["period_start"],
+        "end": record["period_end"],
+    }
+
+
+def claim_json(record: dict[str, Any], search_words: list[str] | None = None) -> dict[str, Any]:
+    source = source_summary(record)
+    period = period_json(record)
     return {
         "id": record["id"],
         "statement": record["statement"],

@@ -10,24 +10,16 @@ from fastapi import Depends, Path
 from app import figures, queries
 from app.api.csv_export import csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
+from app.api.present import period_json, source_summary
 from app.api.schemas import CSV_RESPONSES, NOT_FOUND, FigureOut
 from app.citation import cite
 from app.ingest.schema import SLUG_PATTERN
 
 router = api_router(prefix="/v1", tags=["figures"])
 
-_PREFIX = "source_"
-
 
 def _statement(row: dict[str, Any]) -> dict[str, Any]:
-    source = {k[len(_PREFIX) :]: v for k, v in row.items() if k.startswith(_PREFIX)}
-    period = None
-    if row["period_text"]:
-        period = {
-            "text": row["period_text"],
-            "start": row["period_start"],
-            "end": row["period_end"],
-        }
+    source = source_summary(row)
     return {
         "claim_id": row["claim_id"],
         "value": row["value"],
@@ -35,7 +27,7 @@ def _statement(row: dict[str, Any]) -> dict[str, Any]:
         "per": row["per"],
         "qualifier": row["qualifier"],
         "as_stated": row["as_stated"],
-        "period": period,
+        "period": period_json(row),
         "quote": row["quote"],
         "start": row["quote_start"],
         "end": row["quote_end"],
