@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 
 from app.models import CLAIM, CLAIM_ENTITY, CLAIM_TOPIC, QUANTITY, SOURCE
 
@@ -37,21 +37,23 @@ class ClaimFilters:
     dated: bool = False  # only claims that state a period (the timeline)
 
 
-def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
-    """SQL conditions on claim (joined to source), ANDed by the caller; q is a join, not here."""
+def counts_per_source_suffice(f: ClaimFilters) -> bool:
+    """True when the filters only say which sources and at most one topic: then the total is a
+    sum over the per-source counts the ingestion job stored (claim_count), not a scan."""
+    return len(f.topics) <= 1 and f == ClaimFilters(
+        topics=f.topics,
+        sources=f.sources,
+        countries=f.countries,
+        published_from=f.published_from,
+        published_to=f.published_to,
+    )
+
+
+def source_conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
+    """The conditions on the source alone (its id, country and publication date)."""
     out: list[ColumnElement[bool]] = []
-    if f.topics:
-        out.append(
-            claim.id.in_(select(claim_topic.claim_id).where(claim_topic.topic_id.in_(f.topics)))
-        )
-    if f.entities:
-        out.append(
-            claim.id.in_(
-                select(claim_entity.claim_id).where(claim_entity.entity_id.in_(f.entities))
-            )
-        )
     if f.sources:
-        out.append(claim.source_id.in_(f.sources))
+        out.append(source.id.in_(f.sources))
     if f.countries:
         known = [c for c in f.countries if c != "unknown"]
         either = [source.country.in_(known)] if known else []
@@ -62,6 +64,32 @@ def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
         out.append(source.published >= f.published_from)
     if f.published_to:
         out.append(source.published <= f.published_to)
+    return out
+
+
+def conditions(f: ClaimFilters, paging: bool = True) -> list[ColumnElement[bool]]:
+    """SQL conditions on claim (joined to source), ANDed by the caller; q is a join, not here.
+
+    `paging`: the topic test is a correlated EXISTS, so SQLite walks claims in page order and
+    stops after one page (topics are broad); a count or facet visits every match anyway, and
+    there `id IN (…)` is faster.
+    """
+    out: list[ColumnElement[bool]] = []
+    if f.topics and paging:
+        out.append(
+            exists().where(claim_topic.claim_id == claim.id, claim_topic.topic_id.in_(f.topics))
+        )
+    elif f.topics:
+        out.append(
+            claim.id.in_(select(claim_topic.claim_id).where(claim_topic.topic_id.in_(f.topics)))
+        )
+    if f.entities:
+        out.append(
+            claim.id.in_(
+                select(claim_entity.claim_id).where(claim_entity.entity_id.in_(f.entities))
+            )
+        )
+    out.extend(source_conditions(f))
     if f.period_from:
         # overlap: the claim's period ends on/after period_from (an open end counts as ongoing)
         out.append(

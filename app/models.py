@@ -69,6 +69,7 @@ class Claim(SQLModel, table=True):
     period_text: str | None = None
     note: str | None = None
     digest: str = Field(description="sha256 of the claim's curated content, to report changes")
+    doc: str = Field(description="The claim's public JSON, rendered at ingest (app.claim_document)")
 
 
 class ClaimTopic(SQLModel, table=True):
@@ -96,6 +97,17 @@ class Quantity(SQLModel, table=True):
     figure_id: str | None = Field(default=None, foreign_key="figure.id", index=True)
 
 
+class ClaimCount(SQLModel, table=True):
+    """Claims per source and topic (topic `*`: all of the source's claims), written at ingest so
+    a total filtered by source, country, date and one topic is a sum over sources, not a scan."""
+
+    __tablename__ = "claim_count"
+
+    source_id: str = Field(foreign_key="source.id", primary_key=True)
+    topic_id: str = Field(primary_key=True)
+    claims: int
+
+
 class Dataset(SQLModel, table=True):
     """One row describing the loaded dataset: its content digest and when it was ingested."""
 
@@ -120,4 +132,5 @@ CLAIM = table_of(Claim)
 CLAIM_TOPIC = table_of(ClaimTopic)
 CLAIM_ENTITY = table_of(ClaimEntity)
 QUANTITY = table_of(Quantity)
+CLAIM_COUNT = table_of(ClaimCount)
 DATASET = table_of(Dataset)

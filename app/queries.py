@@ -16,11 +16,13 @@ from app.filters import (
     claim_table,
     claim_topic,
     conditions,
+    counts_per_source_suffice,
     quantity,
     source,
+    source_conditions,
     source_table,
 )
-from app.models import DATASET, ENTITY, ENTITY_ALIAS, FIGURE, QUANTITY, TOPIC
+from app.models import CLAIM_COUNT, DATASET, ENTITY, ENTITY_ALIAS, FIGURE, QUANTITY, TOPIC
 from app.pagination import Cursor
 
 topic_table = TOPIC
@@ -54,7 +56,9 @@ SORTS: dict[str, tuple[Any, bool]] = {
 }
 
 
-def _filtered(conn: Connection, filters: ClaimFilters) -> tuple[Any, list[Any], Any]:
+def _filtered(
+    conn: Connection, filters: ClaimFilters, paging: bool = True
+) -> tuple[Any, list[Any], Any]:
     """FROM clause, WHERE conditions and (with q) the relevance rank column."""
     joined = claim_table.join(source_table, claim.source_id == source.id)
     rank = None
@@ -62,18 +66,27 @@ def _filtered(conn: Connection, filters: ClaimFilters) -> tuple[Any, list[Any], 
         found = search.matches(conn.dialect.name, filters.q).subquery("found")
         joined = joined.join(found, found.c.id == claim.id)
         rank = found.c.rank
-    return joined, conditions(filters), rank
+    return joined, conditions(filters, paging), rank
 
 
 def count_claims(conn: Connection, filters: ClaimFilters) -> int:
-    joined, where, _ = _filtered(conn, filters)
+    if counts_per_source_suffice(filters):
+        counted = CLAIM_COUNT.c
+        total = conn.execute(
+            select(func.coalesce(func.sum(counted.claims), 0))
+            .select_from(CLAIM_COUNT.join(source_table, source.id == counted.source_id))
+            .where(counted.topic_id == (filters.topics[0] if filters.topics else "*"))
+            .where(*source_conditions(filters))
+        ).scalar_one()
+        return int(total)
+    joined, where, _ = _filtered(conn, filters, paging=False)
     return int(conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one())
 
 
 def list_claims(
     conn: Connection, filters: ClaimFilters, sort: str, limit: int, after: Cursor | None
-) -> tuple[list[dict[str, Any]], Cursor | None]:
-    """One page of claims (topics, entities, quantities, source) and the next cursor."""
+) -> tuple[list[str], Cursor | None]:
+    """One page of claims (their stored JSON documents) and the next cursor."""
     joined, where, rank = _filtered(conn, filters)
     column, descending = SORTS[sort]
     bound_type: Any = Float
@@ -85,7 +98,7 @@ def list_claims(
         bound_type = Date
     else:
         key = None
-    columns = [claim.id] if key is None else [claim.id, key.label("sort_key")]
+    columns = [claim.id, claim.doc] if key is None else [claim.id, claim.doc, key.label("sort_key")]
     query = select(*columns).select_from(joined).where(*where)
     if after is not None:
         if key is None:
@@ -107,8 +120,7 @@ def list_claims(
         if key is not None:
             sort_value = last.sort_key if sort == "relevance" else last.sort_key.isoformat()
         next_cursor = Cursor(sort=sort, key=sort_value, id=last.id)
-    items = claims_by_id(conn, [r.id for r in rows])
-    return items, next_cursor
+    return [r.doc for r in rows], next_cursor
 
 
 def _as_date(value: Any) -> date:
@@ -118,57 +130,12 @@ def _as_date(value: Any) -> date:
         return _FAR_FUTURE
 
 
-def claims_by_id(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
-    """Full claim records for the ids, in the order given."""
+def claim_documents(conn: Connection, ids: list[str]) -> list[str]:
+    """The stored public JSON of each claim, in the order of `ids` (unknown ids are skipped)."""
     if not ids:
         return []
-    rows = conn.execute(
-        select(
-            claim.id,
-            claim.statement,
-            claim.quote,
-            claim.quote_start,
-            claim.quote_end,
-            claim.period_start,
-            claim.period_end,
-            claim.period_text,
-            claim.note,
-            *(c.label(f"source_{c.name}") for c in SOURCE_SUMMARY),
-        )
-        .select_from(claim_table.join(source_table, claim.source_id == source.id))
-        .where(claim.id.in_(ids))
-    ).mappings()
-    by_id = {r["id"]: dict(r) for r in rows}
-    topics: dict[str, list[str]] = defaultdict(list)
-    for claim_id, topic_id in conn.execute(
-        select(claim_topic.claim_id, claim_topic.topic_id)
-        .where(claim_topic.claim_id.in_(ids))
-        .order_by(claim_topic.claim_id, claim_topic.topic_id)
-    ):
-        topics[claim_id].append(topic_id)
-    entities: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in conn.execute(
-        select(claim_entity.claim_id, entity.id, entity.name, entity.kind)
-        .join(entity_table, entity.id == claim_entity.entity_id)
-        .where(claim_entity.claim_id.in_(ids))
-        .order_by(claim_entity.claim_id, entity.id)
-    ).mappings():
-        entities[row["claim_id"]].append({k: row[k] for k in ("id", "name", "kind")})
-    quantities: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in conn.execute(
-        select(QUANTITY).where(quantity.claim_id.in_(ids)).order_by(quantity.position)
-    ).mappings():
-        quantities[row["claim_id"]].append(dict(row))
-    out = []
-    for claim_id in ids:
-        if claim_id not in by_id:
-            continue
-        record = by_id[claim_id]
-        record["topics"] = topics[claim_id]
-        record["entities"] = entities[claim_id]
-        record["quantities"] = quantities[claim_id]
-        out.append(record)
-    return out
+    found = dict(conn.execute(select(claim.id, claim.doc).where(claim.id.in_(ids))).all())
+    return [found[i] for i in ids if i in found]
 
 
 def list_sources(conn: Connection) -> list[dict[str, Any]]:
@@ -247,7 +214,7 @@ def facet_counts(
     conn: Connection, filters: ClaimFilters, facets: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """For each facet, how many of the filtered claims fall in each value (most first)."""
-    joined, where, _ = _filtered(conn, filters)
+    joined, where, _ = _filtered(conn, filters, paging=False)
     ids = select(claim.id).select_from(joined).where(*where).subquery("matching")
     out: dict[str, list[dict[str, Any]]] = {}
     for facet in facets:

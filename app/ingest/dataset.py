@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from app.claim_document import claim_document, dumps
 from app.ingest.errors import SeedError, SeedsInvalid
 from app.ingest.quotes import QuoteNotFound, find_quote
 from app.ingest.reader import MAX_DOCUMENT_BYTES, ReadFailed, YamlDocument, read_text, read_yaml
@@ -41,6 +43,7 @@ class Dataset:
     claim_topics: list[dict[str, Any]] = field(default_factory=list)
     claim_entities: list[dict[str, Any]] = field(default_factory=list)
     quantities: list[dict[str, Any]] = field(default_factory=list)
+    claim_counts: list[dict[str, Any]] = field(default_factory=list)
     excluded: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
     @property
@@ -162,7 +165,41 @@ def load_dataset(seeds_dir: Path) -> Dataset:
             )  # fmt: skip
     if errs.errors:
         raise SeedsInvalid(errs.errors)
+    _render_documents(ds)
     return ds
+
+
+def _render_documents(ds: Dataset) -> None:
+    """Give every claim row its public JSON (`doc`), which the API serves as stored, and count
+    claims per source and topic."""
+    sources = {s["id"]: s for s in ds.sources}
+    entities = {e["id"]: e for e in ds.entities}
+    topics: dict[str, list[str]] = defaultdict(list)
+    for link in ds.claim_topics:
+        topics[link["claim_id"]].append(link["topic_id"])
+    claim_entities: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for link in ds.claim_entities:
+        claim_entities[link["claim_id"]].append(entities[link["entity_id"]])
+    quantities: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in ds.quantities:
+        quantities[row["claim_id"]].append(row)
+    for claim in ds.claims:
+        document = claim_document(
+            claim,
+            sources[claim["source_id"]],
+            topics[claim["id"]],
+            claim_entities[claim["id"]],
+            quantities[claim["id"]],
+        )
+        claim["doc"] = dumps(document)
+    counts: Counter[tuple[str, str]] = Counter()
+    for claim in ds.claims:
+        counts[claim["source_id"], "*"] += 1
+        for topic_id in topics[claim["id"]]:
+            counts[claim["source_id"], topic_id] += 1
+    ds.claim_counts = [
+        {"source_id": s, "topic_id": t, "claims": n} for (s, t), n in sorted(counts.items())
+    ]
 
 
 def _load_figures(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:

@@ -22,6 +22,7 @@ _TABLES: list[tuple[Table, str]] = [
     (models.CLAIM_TOPIC, "claim_topics"),
     (models.CLAIM_ENTITY, "claim_entities"),
     (models.QUANTITY, "quantities"),
+    (models.CLAIM_COUNT, "claim_counts"),
 ]
 _DATASET = models.DATASET
 _CLAIM = models.CLAIM

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -12,7 +13,7 @@ from app import queries
 from app.api.claim_query import ClaimQuery, claim_query, invalid
 from app.api.csv_export import csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found, page_limit
-from app.api.present import claim_json
+from app.api.present import claim_page, json_response
 from app.api.schemas import CSV_RESPONSES, NOT_FOUND, ClaimOut, ClaimPage
 from app.filters import ClaimFilters
 from app.ingest.schema import SLUG_PATTERN
@@ -85,22 +86,22 @@ def _every_claim(engine: Engine, filters: ClaimFilters, sort: str) -> Iterator[d
     after = None
     while True:
         with engine.connect() as conn:
-            items, after = queries.list_claims(conn, filters, sort, CSV_BATCH, after)
-        yield from (_csv_row(claim_json(item)) for item in items)
+            documents, after = queries.list_claims(conn, filters, sort, CSV_BATCH, after)
+        yield from (_csv_row(json.loads(document)) for document in documents)
         if after is None:
             return
 
 
 def _page(
     request: Request,
-    response: Response,
     conn: Conn,
     query: ClaimQuery,
     limit: int,
     sort: str,
     cursor: str | None,
     csv: bool,
-) -> Any:
+    facets: list[Facet] | None = None,
+) -> Response:
     if sort == "relevance" and not query.filters.q:
         raise invalid("sort", "sort=relevance needs a full-text query q", sort)
     if csv:
@@ -111,27 +112,27 @@ def _page(
         after = Cursor.decode(cursor, sort) if cursor else None
     except InvalidCursor as exc:
         raise invalid("cursor", str(exc), cursor) from exc
-    items, next_cursor = queries.list_claims(conn, query.filters, sort, limit, after)
+    documents, next_cursor = queries.list_claims(conn, query.filters, sort, limit, after)
     total = request.app.state.counts.get_or_compute(
         query.filters, lambda: queries.count_claims(conn, query.filters)
     )
     token = next_cursor.encode() if next_cursor else None
     next_url = str(request.url.include_query_params(cursor=token)) if token else None
-    if next_url:
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return {
-        "items": [claim_json(r, query.search_words) for r in items],
+    fields: dict[str, Any] = {
         "total": total,
         "limit": limit,
         "next_cursor": token,
         "next": next_url,
     }
+    if facets:
+        fields["facets"] = queries.facet_counts(conn, query.filters, list(dict.fromkeys(facets)))
+    body = claim_page(documents, query.search_words, **fields)
+    return json_response(body, {"Link": f'<{next_url}>; rel="next"'} if next_url else None)
 
 
 @router.get("/claims", response_model=ClaimPage, responses=CSV_RESPONSES)
 def list_claims(
     request: Request,
-    response: Response,
     conn: Conn,
     query: Annotated[ClaimQuery, Depends(claim_query)],
     limit: Annotated[int, Depends(page_limit)],
@@ -147,16 +148,12 @@ def list_claims(
     CSV (`format=csv`) returns every matching claim, not one page.
     """
     sort = sort or ("relevance" if query.filters.q else "id")
-    page = _page(request, response, conn, query, limit, sort, cursor, csv)
-    if facet and isinstance(page, dict):
-        page["facets"] = queries.facet_counts(conn, query.filters, list(dict.fromkeys(facet)))
-    return page
+    return _page(request, conn, query, limit, sort, cursor, csv, facet)
 
 
 @router.get("/timeline", response_model=ClaimPage, responses=CSV_RESPONSES)
 def timeline(
     request: Request,
-    response: Response,
     conn: Conn,
     query: Annotated[ClaimQuery, Depends(claim_query)],
     limit: Annotated[int, Depends(page_limit)],
@@ -167,16 +164,16 @@ def timeline(
     dated = ClaimQuery(
         ClaimFilters(**{**query.filters.__dict__, "dated": True}), query.search_words
     )
-    return _page(request, response, conn, dated, limit, "period", cursor, csv)
+    return _page(request, conn, dated, limit, "period", cursor, csv)
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimOut, responses=NOT_FOUND)
 def get_claim(
     conn: Conn,
     claim_id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=120, description="Claim id")],
-) -> dict[str, Any]:
+) -> Response:
     """One claim, with its quote, offsets, source and citation."""
-    records = queries.claims_by_id(conn, [claim_id])
-    if not records:
+    documents = queries.claim_documents(conn, [claim_id])
+    if not documents:
         raise not_found("claim", claim_id)
-    return claim_json(records[0])
+    return json_response(documents[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query
@@ -10,7 +11,6 @@ from app import queries
 from app.api.claim_query import NO_CONTROL_CHARACTERS
 from app.api.csv_export import csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
-from app.api.present import claim_json
 from app.api.schemas import CSV_RESPONSES, NOT_FOUND, EntityDetail, EntityOut
 from app.ingest.schema import EntityKind
 
@@ -47,5 +47,5 @@ def get_entity(
     if entity_id is None:
         raise not_found("entity", entity)
     row = next(r for r in queries.list_entities(conn) if r["id"] == entity_id)
-    claims = queries.claims_by_id(conn, queries.claim_ids_for_entity(conn, entity_id))
-    return {**row, "claim_items": [claim_json(c) for c in claims]}
+    documents = queries.claim_documents(conn, queries.claim_ids_for_entity(conn, entity_id))
+    return {**row, "claim_items": [json.loads(d) for d in documents]}

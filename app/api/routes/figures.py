@@ -10,9 +10,10 @@ from fastapi import Depends, Path
 from app import figures, queries
 from app.api.csv_export import csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
-from app.api.present import period_json, source_summary
+from app.api.present import source_summary
 from app.api.schemas import CSV_RESPONSES, NOT_FOUND, FigureOut
 from app.citation import cite
+from app.claim_document import period_json
 from app.ingest.schema import SLUG_PATTERN
 
 router = api_router(prefix="/v1", tags=["figures"])
