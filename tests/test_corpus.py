@@ -60,25 +60,7 @@ def test_quantities_are_stated_in_their_quotes() -> None:
         assert quantity["as_stated"] in quotes[quantity["claim_id"]]
 
 
-# Curation of these documents is still partial (see the open curation issue): their coverage is
-# expected to fail, strictly, so finishing one makes this list shrink instead of hiding it.
-PARTIALLY_CURATED = set(
-    json.loads((Path(__file__).parent / "corpus_counts.json").read_text())["partially_curated"]
-)
-
-
-@pytest.mark.parametrize(
-    "source",
-    [
-        pytest.param(
-            s["id"],
-            marks=pytest.mark.xfail(
-                s["id"] in PARTIALLY_CURATED, reason="curation in progress", strict=True
-            ),
-        )
-        for s in DATASET.sources
-    ],
-)
+@pytest.mark.parametrize("source", [s["id"] for s in DATASET.sources])
 def test_every_content_sentence_is_covered(source: str) -> None:
     report = {r.source_id: r for r in coverage(DATASET)}[source]
     assert [s.text for s in report.uncovered] == []
