@@ -72,3 +72,24 @@ def test_pinned_counts_per_source_and_topic() -> None:
     assert dict(per_source) == CORPUS_COUNTS["per_source"]
     assert dict(per_topic) == CORPUS_COUNTS["per_topic"]
     assert len(DATASET.claims) == CORPUS_COUNTS["claims"]
+
+
+def test_stored_claim_documents_match_the_response_model_and_the_rows() -> None:
+    """claim.doc is served as stored, so it must be exactly what ClaimOut documents."""
+    from app.api.schemas import ClaimOut
+
+    topics: dict[str, set[str]] = {}
+    for link in DATASET.claim_topics:
+        topics.setdefault(link["claim_id"], set()).add(link["topic_id"])
+    sources = {s["id"]: s for s in DATASET.sources}
+    for claim in DATASET.claims:
+        document = json.loads(claim["doc"])
+        validated = ClaimOut.model_validate(document).model_dump(mode="json")
+        assert validated == document, claim["id"]
+        assert document["id"] == claim["id"]
+        assert document["quote"] == claim["quote"]
+        assert (document["start"], document["end"]) == (claim["quote_start"], claim["quote_end"])
+        assert set(document["topics"]) == topics[claim["id"]]
+        assert document["source"]["id"] == claim["source_id"]
+        assert document["source"]["publisher"] == sources[claim["source_id"]]["publisher"]
+        assert document["highlights"] is None
