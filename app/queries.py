@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Date, Float, func, literal, select, tuple_
 
 from app import search
+from app.claim_document import SOURCE_SUMMARY_FIELDS
 from app.filters import (
     ClaimFilters,
     claim,
@@ -31,16 +32,7 @@ topic = TOPIC.c
 entity = ENTITY.c
 dataset = DATASET.c
 
-SOURCE_SUMMARY = (
-    source.id,
-    source.name,
-    source.title,
-    source.publisher,
-    source.country,
-    source.url,
-    source.published,
-    source.published_precision,
-)
+SOURCE_SUMMARY = tuple(source[name] for name in SOURCE_SUMMARY_FIELDS)
 _FAR_FUTURE = date(9999, 12, 31)
 _FAR_PAST = date(1, 1, 1)
 
@@ -98,7 +90,9 @@ def list_claims(
         bound_type = Date
     else:
         key = None
-    columns = [claim.id, claim.doc] if key is None else [claim.id, claim.doc, key.label("sort_key")]
+    columns = [claim.id, claim.doc]
+    if key is not None:
+        columns.append(key.label("sort_key"))
     query = select(*columns).select_from(joined).where(*where)
     if after is not None:
         if key is None:

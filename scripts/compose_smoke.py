@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: find bench/
 from bench.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.db import reader_engine
+from app.db import is_sqlite, reader_engine
 from bench.synth import generate
 from tests.conftest import ROOT, ingest
 
@@ -37,7 +37,7 @@ def fingerprint(url: str) -> tuple[int, int, str]:
     One snapshot matters on Postgres: a COMMIT the killed client sent just before SIGKILL may
     land between two statements of a READ COMMITTED reader.
     """
-    snapshot = {} if url.startswith("sqlite") else {"isolation_level": "REPEATABLE READ"}
+    snapshot = {} if is_sqlite(url) else {"isolation_level": "REPEATABLE READ"}
     engine = create_engine(url, **snapshot)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, digest FROM claim ORDER BY id")).all()

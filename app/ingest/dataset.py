@@ -183,6 +183,7 @@ def _render_documents(ds: Dataset) -> None:
     quantities: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in ds.quantities:
         quantities[row["claim_id"]].append(row)
+    counts: Counter[tuple[str, str]] = Counter()
     for claim in ds.claims:
         document = claim_document(
             claim,
@@ -192,8 +193,6 @@ def _render_documents(ds: Dataset) -> None:
             quantities[claim["id"]],
         )
         claim["doc"] = dumps(document)
-    counts: Counter[tuple[str, str]] = Counter()
-    for claim in ds.claims:
         counts[claim["source_id"], "*"] += 1
         for topic_id in topics[claim["id"]]:
             counts[claim["source_id"], topic_id] += 1
