@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
@@ -22,3 +22,21 @@ def test_upgrade_from_empty_then_no_drift(empty_db: str) -> None:
         diff = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_upgrading_past_derived_columns_unloads_the_dataset(empty_db: str) -> None:
+    """Documents and counts are rendered by the ingestion job, not by migrations: a dataset
+    loaded before them must not look loaded (ready) until it is ingested again."""
+    upgrade(empty_db, "0002")
+    engine = create_engine(empty_db)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO dataset (id, version, ingested_at, sources, claims) "
+                "VALUES (1, 'old', '2026-01-01 00:00:00', 5, 73)"
+            )
+        )
+    upgrade(empty_db)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM dataset")).scalar_one() == 0
+    engine.dispose()

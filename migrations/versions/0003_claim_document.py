@@ -17,8 +17,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # Every ingest replaces all rows; rows from before this revision get an empty document
-    # until the next ingest (the dataset version changes, so no cached answer survives).
+    # No migration can render documents (that is the ingestion job's work): rows from before
+    # this revision get an empty one, so the loaded dataset stops counting as loaded and
+    # /readyz answers 503 until the next `bilateral ingest` rewrites every row.
+    op.execute("DELETE FROM dataset")
     with op.batch_alter_table("claim") as batch:
         batch.add_column(
             sa.Column("doc", sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default="")
