@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Table
+from sqlalchemy import BigInteger, Index, Table
 from sqlmodel import Field, SQLModel
+
+MAX_TOPICS = 62  # each topic is one bit of claim.topic_mask, a signed 64-bit integer
 
 
 class Source(SQLModel, table=True):
@@ -33,6 +35,9 @@ class Topic(SQLModel, table=True):
     id: str = Field(primary_key=True)
     name: str
     description: str
+    mask: int = Field(
+        default=0, sa_type=BigInteger, description="This topic's bit in claim.topic_mask"
+    )
 
 
 class Entity(SQLModel, table=True):
@@ -57,6 +62,12 @@ class Figure(SQLModel, table=True):
 
 
 class Claim(SQLModel, table=True):
+    # The listing index holds every column a filter on the claim row tests, so a page in id
+    # order is found by walking this index alone; the row is read only for the page's claims.
+    __table_args__ = (
+        Index("ix_claim_listing", "id", "topic_mask", "source_id", "period_start", "period_end"),
+    )
+
     id: str = Field(primary_key=True)
     source_id: str = Field(foreign_key="source.id", index=True)
     position: int = Field(description="Order of the claim within its source's claims file")
@@ -70,6 +81,9 @@ class Claim(SQLModel, table=True):
     note: str | None = None
     digest: str = Field(description="sha256 of the claim's curated content, to report changes")
     doc: str = Field(description="The claim's public JSON, rendered at ingest (app.claim_document)")
+    topic_mask: int = Field(
+        default=0, sa_type=BigInteger, description="OR of its topics' masks (a one-test filter)"
+    )
 
 
 class ClaimTopic(SQLModel, table=True):

@@ -52,7 +52,7 @@ def _filtered(
     conn: Connection, filters: ClaimFilters, paging: bool = True
 ) -> tuple[Any, list[Any], Any]:
     """FROM clause, WHERE conditions and (with q) the relevance rank column."""
-    joined = claim_table.join(source_table, claim.source_id == source.id)
+    joined: Any = claim_table
     rank = None
     if filters.q:
         found = search.matches(conn.dialect.name, filters.q).subquery("found")
@@ -81,6 +81,8 @@ def list_claims(
     """One page of claims (their stored JSON documents) and the next cursor."""
     joined, where, rank = _filtered(conn, filters)
     column, descending = SORTS[sort]
+    if column is source.published:
+        joined = joined.join(source_table, claim.source_id == source.id)
     bound_type: Any = Float
     if sort == "relevance":
         key, bound_type = rank, Float

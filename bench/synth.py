@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 CLAIMS_PER_SOURCE = 2000
+MIN_SOURCES = 20  # so a small corpus still spreads over many dates, countries and publishers
 WORDS = (
     "trade border energy defense climate arctic security students investment jobs partnership "
     "agreement cooperation pipeline grid treaty waters caribou fisheries minerals supply chain "
@@ -52,8 +53,9 @@ def generate(out: Path, n: int, seed: int = 7) -> None:
     ]
     topics, weights = zip(*TOPIC_WEIGHTS.items(), strict=True)
     sources = ["sources:"]
-    for s in range((n + CLAIMS_PER_SOURCE - 1) // CLAIMS_PER_SOURCE):
-        count = min(CLAIMS_PER_SOURCE, n - s * CLAIMS_PER_SOURCE)
+    source_count = max(min(MIN_SOURCES, n), (n + CLAIMS_PER_SOURCE - 1) // CLAIMS_PER_SOURCE)
+    for s in range(source_count):
+        count = n // source_count + (1 if s < n % source_count else 0)
         sid = f"synthetic-source-{s:05d}"
         year = rng.randint(2005, 2024)
         month = rng.randint(1, 12)

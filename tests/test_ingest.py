@@ -219,3 +219,18 @@ def test_stats_table_counts_claims_per_topic_and_source(seeds: Path) -> None:
     arctic = [c for c in oracle.claims if "arctic" in c.topics]
     assert lines["arctic"].split("|")[2].strip() == str(len(arctic))
     assert lines["**all claims**"].split("|")[2].strip() == str(len(oracle.claims))
+
+
+def test_a_vocabulary_too_large_for_the_topic_mask_is_refused_at_its_line(seeds: Path) -> None:
+    path = seeds / "topics.yaml"
+    extra = "".join(
+        f"  - id: extra-{n}\n    name: Extra {n}\n    description: Made up for this test.\n"
+        for n in range(60)
+    )
+    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first_refused = [i for i, line in enumerate(lines, 1) if line.startswith("  - id: ")][62]
+    code, out = bilateral("check", str(seeds))
+    assert code == 1, out
+    assert f"topics.yaml:{first_refused}" in out
+    assert "more than 62 topics" in out

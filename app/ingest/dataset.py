@@ -25,6 +25,7 @@ from app.ingest.schema import (
     partial_date_bounds,
     period_bounds,
 )
+from app.models import MAX_TOPICS
 
 Model = TypeVar("Model", bound=BaseModel)
 MAX_ERRORS_SHOWN_PER_FILE = 50
@@ -111,7 +112,14 @@ def load_dataset(seeds_dir: Path) -> Dataset:
                     topics[1].path, topics[1].line(("topics", i)), f"duplicate topic {topic.id}"
                 )
             topic_ids.add(topic.id)
-            ds.topics.append(topic.model_dump())
+            if len(topic_ids) > MAX_TOPICS:
+                errs.add(
+                    topics[1].path,
+                    topics[1].line(("topics", i)),
+                    f"more than {MAX_TOPICS} topics: the vocabulary is meant to stay small",
+                )
+                break
+            ds.topics.append({**topic.model_dump(), "mask": 1 << (len(topic_ids) - 1)})
 
     figure_ids = _load_figures(seeds_dir, errs, ds)
     entity_ids = _load_entities(seeds_dir, errs, ds)
@@ -174,6 +182,7 @@ def _render_documents(ds: Dataset) -> None:
     claims per source and topic."""
     sources = {s["id"]: s for s in ds.sources}
     entities = {e["id"]: e for e in ds.entities}
+    masks = {t["id"]: t["mask"] for t in ds.topics}
     topics: dict[str, list[str]] = defaultdict(list)
     for link in ds.claim_topics:
         topics[link["claim_id"]].append(link["topic_id"])
@@ -193,6 +202,7 @@ def _render_documents(ds: Dataset) -> None:
             quantities[claim["id"]],
         )
         claim["doc"] = dumps(document)
+        claim["topic_mask"] = sum(masks[t] for t in set(topics[claim["id"]]))
         counts[claim["source_id"], "*"] += 1
         for topic_id in topics[claim["id"]]:
             counts[claim["source_id"], topic_id] += 1

@@ -72,6 +72,7 @@ def write_dataset(engine: Engine, ds: Dataset) -> IngestSummary:
             for i in range(0, len(rows), BATCH):
                 conn.execute(insert(table), rows[i : i + BATCH])
         search.rebuild_index(conn)
+        conn.execute(text("ANALYZE"))  # statistics the planner needs to pick the listing index
         conn.execute(
             insert(_DATASET),
             {

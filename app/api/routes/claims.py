@@ -112,9 +112,12 @@ def _page(
         after = Cursor.decode(cursor, sort) if cursor else None
     except InvalidCursor as exc:
         raise invalid("cursor", str(exc), cursor) from exc
-    documents, next_cursor = queries.list_claims(conn, query.filters, sort, limit, after)
     total = request.app.state.counts.get_or_compute(
         query.filters, lambda: queries.count_claims(conn, query.filters)
+    )
+    # With no match, walking the listing index would visit every claim to find nothing.
+    documents, next_cursor = (
+        queries.list_claims(conn, query.filters, sort, limit, after) if total else ([], None)
     )
     token = next_cursor.encode() if next_cursor else None
     next_url = str(request.url.include_query_params(cursor=token)) if token else None
