@@ -191,6 +191,12 @@ def dataset_info(conn: Connection) -> dict[str, Any] | None:
     return dict(first) if first else None
 
 
+def entity_aliases(conn: Connection) -> dict[str, str]:
+    """Every (lower-cased) name an entity is known by, and the entity's id."""
+    alias = ENTITY_ALIAS.c
+    return dict(conn.execute(select(alias.alias, alias.entity_id)).all())
+
+
 def resolve_entities(conn: Connection, names: list[str]) -> dict[str, str | None]:
     """Map each name or alias (any case) to its entity id, or None when nothing is known by it."""
     alias = ENTITY_ALIAS.c

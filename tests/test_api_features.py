@@ -202,3 +202,26 @@ def test_repeated_requests_are_answered_from_memory(
     assert len(calls) == 1
     client.get("/v1/topics?format=json", headers={"Accept-Encoding": "identity"})
     assert len(calls) == 2  # another encoding is another entry
+
+
+def test_filter_vocabulary_is_read_once_per_dataset_version(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.api.vocabulary import Vocabulary
+
+    reads = []
+    original = Vocabulary.read
+
+    def counting(conn: object) -> Vocabulary:
+        reads.append(1)
+        return original(conn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Vocabulary, "read", counting)
+    cache = client.app.state.vocabulary  # type: ignore[attr-defined]
+    cache._version = None  # as after an ingest: the next request reads the vocabulary again
+    for topic in ("trade", "arctic", "defense"):
+        assert client.get(f"/v1/claims?topic={topic}&limit=1").status_code == 200
+    assert len(reads) == 1
+    assert client.get("/v1/claims?topic=not-a-topic").status_code == 422
+    assert client.get("/v1/claims?entity=norad&limit=1").json()["total"] > 0
+    assert len(reads) == 1

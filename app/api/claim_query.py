@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, StringConstraints
 
-from app import queries
-from app.api.deps import Conn, IsoDate
+from app.api.deps import IsoDate
+from app.api.vocabulary import Vocabulary
 from app.filters import ClaimFilters
 from app.ingest.schema import SLUG_PATTERN
 from app.search import MAX_QUERY_LENGTH, EmptySearch, words
@@ -40,10 +41,7 @@ class ClaimQuery:
     search_words: list[str] | None
 
 
-def _check_known(conn: Conn, kind: str, values: list[str]) -> None:
-    if not values:
-        return
-    known = queries.known_ids(conn, kind)
+def _check_known(kind: str, values: list[str], known: frozenset[str]) -> None:
     missing = [v for v in values if v not in known]
     if missing:
         raise invalid(
@@ -51,16 +49,15 @@ def _check_known(conn: Conn, kind: str, values: list[str]) -> None:
         )
 
 
-def _entity_ids(conn: Conn, names: list[str]) -> tuple[str, ...]:
-    resolved = queries.resolve_entities(conn, names)
-    for name, entity_id in resolved.items():
-        if entity_id is None:
+def _entity_ids(names: list[str], aliases: Mapping[str, str]) -> tuple[str, ...]:
+    for name in names:
+        if name.casefold() not in aliases:
             raise invalid("entity", f"no entity is known as {name!r}; see /v1/entities", name)
-    return tuple(sorted({e for e in resolved.values() if e}))
+    return tuple(sorted({aliases[name.casefold()] for name in names}))
 
 
-def claim_query(
-    conn: Conn,
+async def claim_query(
+    request: Request,
     q: Annotated[
         SearchText | None,
         Query(description="Full-text search over statement and quote (all words must match)"),
@@ -101,8 +98,9 @@ def claim_query(
     ] = None,
 ) -> ClaimQuery:
     """Validate the filters (unknown topics, sources and entities are 422s, not empty lists)."""
-    _check_known(conn, "topic", topic)
-    _check_known(conn, "source", source)
+    vocabulary: Vocabulary = await request.app.state.vocabulary.get()
+    _check_known("topic", topic, vocabulary.topics)
+    _check_known("source", source, vocabulary.sources)
     search_words = None
     if q is not None:
         try:
@@ -113,7 +111,7 @@ def claim_query(
         q=q,
         topics=tuple(topic),
         sources=tuple(source),
-        entities=_entity_ids(conn, entity),
+        entities=_entity_ids(entity, vocabulary.aliases),
         countries=tuple(country),
         published_from=published_from,
         published_to=published_to,

@@ -26,8 +26,10 @@ from app.api.caching import (
     ResponseCache,
 )
 from app.api.methods import ReadOnlyMethods
+from app.api.reader import Reader
 from app.api.routes import catalog, claims, entities, figures, health
 from app.api.security import SecurityHeaders
+from app.api.vocabulary import VocabularyCache
 from app.core.config import Settings
 from app.db import reader_engine
 
@@ -91,7 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = reader_engine(settings.reader_url, settings.query_timeout_ms)
+    app.state.reader = Reader(app.state.engine)
     stamps = DatasetStampCache(_stamp_loader(app.state.engine))
+    app.state.vocabulary = VocabularyCache(stamps, app.state.reader)
     app.state.counts = CountCache(stamps, max_entries=settings.response_cache_entries)
     problems.install(app)
     for router in (claims.router, catalog.router, entities.router, figures.router, health.router):

@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request, Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from app import queries
 from app.api.claim_query import ClaimQuery, claim_query, invalid
 from app.api.csv_export import csv_response, wants_csv
-from app.api.deps import Conn, api_router, not_found, page_limit
+from app.api.deps import api_router, not_found, page_limit
 from app.api.present import claim_page, json_response
+from app.api.reader import Reader
 from app.api.schemas import CSV_RESPONSES, NOT_FOUND, ClaimOut, ClaimPage
 from app.filters import ClaimFilters
 from app.ingest.schema import SLUG_PATTERN
@@ -92,9 +93,8 @@ def _every_claim(engine: Engine, filters: ClaimFilters, sort: str) -> Iterator[d
             return
 
 
-def _page(
+async def _page(
     request: Request,
-    conn: Conn,
     query: ClaimQuery,
     limit: int,
     sort: str,
@@ -104,21 +104,29 @@ def _page(
 ) -> Response:
     if sort == "relevance" and not query.filters.q:
         raise invalid("sort", "sort=relevance needs a full-text query q", sort)
+    reader: Reader = request.app.state.reader
     if csv:
-        return csv_response(
-            _every_claim(request.app.state.engine, query.filters, sort), CSV_COLUMNS, "claims"
-        )
+        return csv_response(_every_claim(reader.engine, query.filters, sort), CSV_COLUMNS, "claims")
     try:
         after = Cursor.decode(cursor, sort) if cursor else None
     except InvalidCursor as exc:
         raise invalid("cursor", str(exc), cursor) from exc
-    total = request.app.state.counts.get_or_compute(
-        query.filters, lambda: queries.count_claims(conn, query.filters)
-    )
-    # With no match, walking the listing index would visit every claim to find nothing.
-    documents, next_cursor = (
-        queries.list_claims(conn, query.filters, sort, limit, after) if total else ([], None)
-    )
+    filters = query.filters
+
+    def read(conn: Connection) -> tuple[int, list[str], Cursor | None, dict[str, Any] | None]:
+        total = request.app.state.counts.get_or_compute(
+            filters, lambda: queries.count_claims(conn, filters)
+        )
+        # With no match, walking the listing index would visit every claim to find nothing.
+        documents, next_cursor = (
+            queries.list_claims(conn, filters, sort, limit, after) if total else ([], None)
+        )
+        counts = (
+            queries.facet_counts(conn, filters, list(dict.fromkeys(facets))) if facets else None
+        )
+        return total, documents, next_cursor, counts
+
+    total, documents, next_cursor, facet_counts = await reader(read)
     token = next_cursor.encode() if next_cursor else None
     next_url = str(request.url.include_query_params(cursor=token)) if token else None
     fields: dict[str, Any] = {
@@ -127,16 +135,15 @@ def _page(
         "next_cursor": token,
         "next": next_url,
     }
-    if facets:
-        fields["facets"] = queries.facet_counts(conn, query.filters, list(dict.fromkeys(facets)))
+    if facet_counts is not None:
+        fields["facets"] = facet_counts
     body = claim_page(documents, query.search_words, **fields)
     return json_response(body, {"Link": f'<{next_url}>; rel="next"'} if next_url else None)
 
 
 @router.get("/claims", response_model=ClaimPage, responses=CSV_RESPONSES)
-def list_claims(
+async def list_claims(
     request: Request,
-    conn: Conn,
     query: Annotated[ClaimQuery, Depends(claim_query)],
     limit: Annotated[int, Depends(page_limit)],
     csv: Annotated[bool, Depends(wants_csv)],
@@ -151,13 +158,12 @@ def list_claims(
     CSV (`format=csv`) returns every matching claim, not one page.
     """
     sort = sort or ("relevance" if query.filters.q else "id")
-    return _page(request, conn, query, limit, sort, cursor, csv, facet)
+    return await _page(request, query, limit, sort, cursor, csv, list(dict.fromkeys(facet)))
 
 
 @router.get("/timeline", response_model=ClaimPage, responses=CSV_RESPONSES)
-def timeline(
+async def timeline(
     request: Request,
-    conn: Conn,
     query: Annotated[ClaimQuery, Depends(claim_query)],
     limit: Annotated[int, Depends(page_limit)],
     csv: Annotated[bool, Depends(wants_csv)],
@@ -167,16 +173,17 @@ def timeline(
     dated = ClaimQuery(
         ClaimFilters(**{**query.filters.__dict__, "dated": True}), query.search_words
     )
-    return _page(request, conn, dated, limit, "period", cursor, csv)
+    return await _page(request, dated, limit, "period", cursor, csv)
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimOut, responses=NOT_FOUND)
-def get_claim(
-    conn: Conn,
+async def get_claim(
+    request: Request,
     claim_id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=120, description="Claim id")],
 ) -> Response:
     """One claim, with its quote, offsets, source and citation."""
-    documents = queries.claim_documents(conn, [claim_id])
+    reader: Reader = request.app.state.reader
+    documents = await reader(lambda conn: queries.claim_documents(conn, [claim_id]))
     if not documents:
         raise not_found("claim", claim_id)
     return json_response(documents[0])
