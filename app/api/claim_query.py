@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from app.api.deps import IsoDate
+from app.api.deps import MAX_REPEATS, IsoDate
 from app.api.vocabulary import Vocabulary
 from app.filters import ClaimFilters
 from app.ingest.schema import SLUG_PATTERN
@@ -56,69 +56,75 @@ def _entity_ids(names: list[str], aliases: Mapping[str, str]) -> tuple[str, ...]
     return tuple(sorted({aliases[name.casefold()] for name in names}))
 
 
+class ClaimFilterParams(BaseModel):
+    """The filters as one query model: FastAPI validates them in a single pydantic call
+    instead of resolving a dependency per parameter."""
+
+    q: SearchText | None = Field(
+        None, description="Full-text search over statement and quote (all words must match)"
+    )
+    topic: list[SlugValue] = Field(
+        [], max_length=MAX_REPEATS, description="Topic id (repeat for any-of), see /v1/topics"
+    )
+    source: list[SlugValue] = Field(
+        [], max_length=MAX_REPEATS, description="Source id (repeat for any-of), see /v1/sources"
+    )
+    entity: list[NameValue] = Field(
+        [],
+        max_length=MAX_REPEATS,
+        description="Entity id, name or alias (NORAD, USMCA…); any-of",
+    )
+    country: list[Literal["US", "CA", "unknown"]] = Field(
+        [], max_length=MAX_REPEATS, description="Perspective of the source (repeatable)"
+    )
+    published_from: IsoDate | None = Field(
+        None, description="Source published on or after (YYYY-MM-DD)"
+    )
+    published_to: IsoDate | None = Field(
+        None, description="Source published on or before (YYYY-MM-DD)"
+    )
+    period_from: IsoDate | None = Field(
+        None, description="Claim's period overlaps from this date on"
+    )
+    period_to: IsoDate | None = Field(None, description="Claim's period overlaps up to this date")
+    unit: list[NameValue] = Field(
+        [],
+        max_length=MAX_REPEATS,
+        description="Claims stating a quantity in this unit (USD, miles…)",
+    )
+    min_value: FiniteFloat | None = Field(
+        None, description="Claims stating a quantity ≥ this value"
+    )
+    max_value: FiniteFloat | None = Field(
+        None, description="Claims stating a quantity ≤ this value"
+    )
+
+
 async def claim_query(
-    request: Request,
-    q: Annotated[
-        SearchText | None,
-        Query(description="Full-text search over statement and quote (all words must match)"),
-    ] = None,
-    topic: Annotated[
-        list[SlugValue], Query(description="Topic id (repeat for any-of), see /v1/topics")
-    ] = [],  # noqa: B006
-    source: Annotated[
-        list[SlugValue], Query(description="Source id (repeat for any-of), see /v1/sources")
-    ] = [],  # noqa: B006
-    entity: Annotated[
-        list[NameValue], Query(description="Entity id, name or alias (NORAD, USMCA…); any-of")
-    ] = [],  # noqa: B006
-    country: Annotated[
-        list[Literal["US", "CA", "unknown"]],
-        Query(description="Perspective of the source (repeatable)"),
-    ] = [],  # noqa: B006
-    published_from: Annotated[
-        IsoDate | None, Query(description="Source published on or after (YYYY-MM-DD)")
-    ] = None,
-    published_to: Annotated[
-        IsoDate | None, Query(description="Source published on or before (YYYY-MM-DD)")
-    ] = None,
-    period_from: Annotated[
-        IsoDate | None, Query(description="Claim's period overlaps from this date on")
-    ] = None,
-    period_to: Annotated[
-        IsoDate | None, Query(description="Claim's period overlaps up to this date")
-    ] = None,
-    unit: Annotated[
-        list[NameValue], Query(description="Claims stating a quantity in this unit (USD, miles…)")
-    ] = [],  # noqa: B006
-    min_value: Annotated[
-        FiniteFloat | None, Query(description="Claims stating a quantity ≥ this value")
-    ] = None,
-    max_value: Annotated[
-        FiniteFloat | None, Query(description="Claims stating a quantity ≤ this value")
-    ] = None,
+    request: Request, params: Annotated[ClaimFilterParams, Query()]
 ) -> ClaimQuery:
     """Validate the filters (unknown topics, sources and entities are 422s, not empty lists)."""
     vocabulary: Vocabulary = await request.app.state.vocabulary.get()
-    _check_known("topic", topic, vocabulary.topics)
-    _check_known("source", source, vocabulary.sources)
+    _check_known("topic", params.topic, vocabulary.topics)
+    _check_known("source", params.source, vocabulary.sources)
     search_words = None
-    if q is not None:
+    if params.q is not None:
         try:
-            search_words = words(q)
+            search_words = words(params.q)
         except EmptySearch as exc:
-            raise invalid("q", str(exc), q) from exc
+            raise invalid("q", str(exc), params.q) from exc
     filters = ClaimFilters(
-        q=q,
-        topics=tuple(topic),
-        sources=tuple(source),
-        entities=_entity_ids(entity, vocabulary.aliases),
-        countries=tuple(country),
-        published_from=published_from,
-        published_to=published_to,
-        period_from=period_from,
-        period_to=period_to,
-        units=tuple(unit),
-        min_value=min_value,
-        max_value=max_value,
+        q=params.q,
+        topics=tuple(params.topic),
+        sources=tuple(params.source),
+        entities=_entity_ids(params.entity, vocabulary.aliases),
+        countries=tuple(params.country),
+        published_from=params.published_from,
+        published_to=params.published_to,
+        period_from=params.period_from,
+        period_to=params.period_to,
+        units=tuple(params.unit),
+        min_value=params.min_value,
+        max_value=params.max_value,
     )
     return ClaimQuery(filters, search_words)
