@@ -12,15 +12,18 @@ from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+FORMAT_DESCRIPTION = "Response format; CSV also via `Accept: text/csv`"
 
 
 async def wants_csv(
     request: Request,
-    format: Annotated[
-        Literal["json", "csv"] | None,
-        Query(description="Response format; CSV also via `Accept: text/csv`"),
-    ] = None,
+    format: Annotated[Literal["json", "csv"] | None, Query(description=FORMAT_DESCRIPTION)] = None,
 ) -> bool:
+    return csv_requested(request, format)
+
+
+def csv_requested(request: Request, format: str | None) -> bool:
+    """`format` decides; without it, an Accept header asking for CSV and not JSON."""
     if format is not None:
         return format == "csv"
     accept = request.headers.get("accept", "")

@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import Connection
 
+from app.api.csv_export import FORMAT_DESCRIPTION
 from app.core.config import Settings
+from app.pagination import MAX_CURSOR_LENGTH
 
 MAX_REPEATS = 20
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -104,28 +106,33 @@ async def strict_query(request: Request) -> None:
         raise RequestValidationError(errors)
 
 
-async def page_limit(
-    request: Request,
-    limit: Annotated[
-        int | None,
-        Query(ge=1, le=1000, description="Page size (default 50, at most 200 unless configured)"),
-    ] = None,
-) -> int:
-    config: Settings = request.app.state.settings
-    if limit is None:
-        return min(config.default_page_size, config.max_page_size)
-    if limit > config.max_page_size:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "less_than_equal",
-                    "loc": ("query", "limit"),
-                    "msg": f"Input should be less than or equal to {config.max_page_size}",
-                    "input": limit,
-                }
-            ]
-        )
-    return limit
+class PageParams(BaseModel):
+    """Paging and format of a claim list, one query model (see ClaimFilterParams for why)."""
+
+    limit: int | None = Field(
+        None, ge=1, le=1000, description="Page size (default 50, at most 200 unless configured)"
+    )
+    cursor: str | None = Field(
+        None, max_length=MAX_CURSOR_LENGTH, description="next_cursor from the previous page"
+    )
+    format: Literal["json", "csv"] | None = Field(None, description=FORMAT_DESCRIPTION)
+
+    def page_size(self, config: Settings) -> int:
+        """The requested page size, checked against the configured maximum."""
+        if self.limit is None:
+            return min(config.default_page_size, config.max_page_size)
+        if self.limit > config.max_page_size:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "less_than_equal",
+                        "loc": ("query", "limit"),
+                        "msg": f"Input should be less than or equal to {config.max_page_size}",
+                        "input": self.limit,
+                    }
+                ]
+            )
+        return self.limit
 
 
 def not_found(kind: str, ident: str) -> HTTPException:

@@ -7,18 +7,19 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request, Response
+from pydantic import Field
 from sqlalchemy import Connection, Engine
 
 from app import queries
 from app.api.claim_query import ClaimQuery, claim_query, invalid
-from app.api.csv_export import csv_response, wants_csv
-from app.api.deps import api_router, not_found, page_limit
+from app.api.csv_export import csv_requested, csv_response
+from app.api.deps import MAX_REPEATS, PageParams, api_router, not_found
 from app.api.present import claim_page, json_response
 from app.api.reader import Reader
 from app.api.schemas import CSV_RESPONSES, NOT_FOUND, ClaimOut, ClaimPage
 from app.filters import ClaimFilters
 from app.ingest.schema import SLUG_PATTERN
-from app.pagination import MAX_CURSOR_LENGTH, Cursor, InvalidCursor
+from app.pagination import Cursor, InvalidCursor
 
 router = api_router(prefix="/v1", tags=["claims"])
 
@@ -26,35 +27,26 @@ Sort = Literal["relevance", "id", "-id", "published", "-published", "period", "-
 Facet = Literal["topic", "source", "country", "year", "entity"]
 
 
-# Declared as dependencies so the docs list them after the filters, in this order.
-async def _sort(
-    sort: Annotated[
-        Sort | None,
-        Query(
-            description="Order; '-' for descending; unknown dates sort last. "
-            "Default: relevance with q, else id"
-        ),
-    ] = None,
-) -> Sort | None:
-    return sort
+class ClaimPageParams(PageParams):
+    sort: Sort | None = Field(
+        None,
+        description="Order; '-' for descending; unknown dates sort last. "
+        "Default: relevance with q, else id",
+    )
+    facet: list[Facet] = Field(
+        [],
+        max_length=MAX_REPEATS,
+        description="Add counts per value of this facet for the current filter (repeat)",
+    )
 
 
-async def _cursor(
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, description="next_cursor from the previous page"),
-    ] = None,
-) -> str | None:
-    return cursor
+# Dependencies (not plain parameters) so the docs list paging after the filters.
+async def _claim_page(page: Annotated[ClaimPageParams, Query()]) -> ClaimPageParams:
+    return page
 
 
-async def _facets(
-    facet: Annotated[
-        list[Facet],
-        Query(description="Add counts per value of this facet for the current filter (repeat)"),
-    ] = [],  # noqa: B006
-) -> list[Facet]:
-    return facet
+async def _timeline_page(page: Annotated[PageParams, Query()]) -> PageParams:
+    return page
 
 
 CSV_COLUMNS = [
@@ -96,16 +88,15 @@ def _every_claim(engine: Engine, filters: ClaimFilters, sort: str) -> Iterator[d
 async def _page(
     request: Request,
     query: ClaimQuery,
-    limit: int,
+    page: PageParams,
     sort: str,
-    cursor: str | None,
-    csv: bool,
     facets: list[Facet] | None = None,
 ) -> Response:
+    limit, cursor = page.page_size(request.app.state.settings), page.cursor
     if sort == "relevance" and not query.filters.q:
         raise invalid("sort", "sort=relevance needs a full-text query q", sort)
     reader: Reader = request.app.state.reader
-    if csv:
+    if csv_requested(request, page.format):
         return csv_response(_every_claim(reader.engine, query.filters, sort), CSV_COLUMNS, "claims")
     try:
         after = Cursor.decode(cursor, sort) if cursor else None
@@ -145,11 +136,7 @@ async def _page(
 async def list_claims(
     request: Request,
     query: Annotated[ClaimQuery, Depends(claim_query)],
-    limit: Annotated[int, Depends(page_limit)],
-    csv: Annotated[bool, Depends(wants_csv)],
-    sort: Annotated[Sort | None, Depends(_sort)],
-    cursor: Annotated[str | None, Depends(_cursor)],
-    facet: Annotated[list[Facet], Depends(_facets)],
+    page: Annotated[ClaimPageParams, Depends(_claim_page)],
 ) -> Any:
     """Claims matching every filter given (repeated values of one filter match any of them).
 
@@ -157,23 +144,21 @@ async def list_claims(
     `facets`: counts for the whole filtered set, e.g. to show "Arctic (12) · Trade (48)".
     CSV (`format=csv`) returns every matching claim, not one page.
     """
-    sort = sort or ("relevance" if query.filters.q else "id")
-    return await _page(request, query, limit, sort, cursor, csv, list(dict.fromkeys(facet)))
+    sort = page.sort or ("relevance" if query.filters.q else "id")
+    return await _page(request, query, page, sort, list(dict.fromkeys(page.facet)))
 
 
 @router.get("/timeline", response_model=ClaimPage, responses=CSV_RESPONSES)
 async def timeline(
     request: Request,
     query: Annotated[ClaimQuery, Depends(claim_query)],
-    limit: Annotated[int, Depends(page_limit)],
-    csv: Annotated[bool, Depends(wants_csv)],
-    cursor: Annotated[str | None, Depends(_cursor)],
+    page: Annotated[PageParams, Depends(_timeline_page)],
 ) -> Any:
     """Claims that state the time they are about, in time order (1833, 1927, 1957, … 2021)."""
     dated = ClaimQuery(
         ClaimFilters(**{**query.filters.__dict__, "dated": True}), query.search_words
     )
-    return await _page(request, dated, limit, "period", cursor, csv)
+    return await _page(request, dated, page, "period")
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimOut, responses=NOT_FOUND)
