@@ -99,6 +99,17 @@ class HttpCaching:
         self.stamps = stamps
         self.max_age = max_age
         self.responses = responses or ResponseCache()
+        self._validators: tuple[DatasetStamp, dict[str, str]] | None = None
+
+    def _validators_of(self, stamp: DatasetStamp) -> dict[str, str]:
+        """The validators every response of one dataset version shares, formatted once."""
+        if self._validators is None or self._validators[0] != stamp:
+            self._validators = stamp, {
+                "last-modified": format_datetime(stamp[1], usegmt=True),
+                "cache-control": f"public, max-age={self.max_age}",
+                "vary": "Accept, Accept-Encoding, Origin",
+            }
+        return self._validators[1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -115,13 +126,7 @@ class HttpCaching:
         version, ingested_at = stamp
         request_headers = Headers(scope=scope)
         etag = _etag(version, scope, request_headers)
-        last_modified = format_datetime(ingested_at, usegmt=True)
-        validators = {
-            "etag": etag,
-            "last-modified": last_modified,
-            "cache-control": f"public, max-age={self.max_age}",
-            "vary": "Accept, Accept-Encoding, Origin",
-        }
+        validators = {"etag": etag, **self._validators_of(stamp)}
         if_none_match = request_headers.get("if-none-match")
         if (if_none_match and _matches(if_none_match, etag)) or (
             not if_none_match

@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        # Metrics come from the Prometheus instrumentator; OpenTelemetry is off, so FastAPI
+        # does not look up its providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.engine = reader_engine(settings.reader_url, settings.query_timeout_ms)
@@ -112,13 +115,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app)
     app.state.metrics_registry = registry
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(SecurityHeaders)
+    # Outside the header-adding layers: a cached response is stored with all its headers, so a
+    # hit is answered with no per-request work but the request id.
     app.add_middleware(
         HttpCaching,
         stamps=stamps,
         max_age=settings.cache_max_age,
         responses=ResponseCache(max_entries=settings.response_cache_entries),
     )
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     app.add_middleware(
         CorrelationIdMiddleware, header_name="X-Request-ID", validator=_acceptable_request_id
