@@ -1,11 +1,27 @@
-"""Claim filters as plain data, and the SQL conditions they mean (used by app.queries only)."""
+"""Claim filters as plain data, and the SQL conditions they mean (used by app.queries only).
+
+Every value a filter carries reaches SQL as a named bind parameter (`parameters`), so the SQL
+of a filter set depends only on which filters are set (`shape`): app.queries builds a statement
+once per shape and runs it with each request's values.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    and_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+)
 
 from app.models import CLAIM, CLAIM_ENTITY, CLAIM_TOPIC, QUANTITY, SOURCE, TOPIC
 
@@ -38,6 +54,42 @@ class ClaimFilters:
     dated: bool = False  # only claims that state a period (the timeline)
 
 
+def _is_set(value: object) -> bool:
+    return value is not None and value != () and value is not False
+
+
+def shape(f: ClaimFilters) -> tuple[bool, ...]:
+    """Which filters are set (and which kinds of country): all that decides the SQL text."""
+    set_fields = tuple(_is_set(getattr(f, field.name)) for field in fields(f))
+    return (*set_fields, "unknown" in f.countries, bool(_known_countries(f)))
+
+
+def parameters(f: ClaimFilters) -> dict[str, Any]:
+    """The bind parameter values of the conditions below, by name."""
+    return {
+        "topics": list(f.topics),
+        "sources": list(f.sources),
+        "entities": list(f.entities),
+        "countries": _known_countries(f),
+        "published_from": f.published_from,
+        "published_to": f.published_to,
+        "period_from": f.period_from,
+        "period_to": f.period_to,
+        "units": list(f.units),
+        "min_value": f.min_value,
+        "max_value": f.max_value,
+    }
+
+
+def _known_countries(f: ClaimFilters) -> list[str]:
+    return [c for c in f.countries if c != "unknown"]
+
+
+def _bound(name: str, f: ClaimFilters) -> BindParameter[Any]:
+    value = parameters(f)[name]
+    return bindparam(name, value, expanding=isinstance(value, list))
+
+
 def counts_per_source_suffice(f: ClaimFilters) -> bool:
     """True when the filters only say which sources and at most one topic: then the total is a
     sum over the per-source counts the ingestion job stored (claim_count), not a scan."""
@@ -54,17 +106,16 @@ def source_conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
     """The conditions on the source alone (its id, country and publication date)."""
     out: list[ColumnElement[bool]] = []
     if f.sources:
-        out.append(source.id.in_(f.sources))
+        out.append(source.id.in_(_bound("sources", f)))
     if f.countries:
-        known = [c for c in f.countries if c != "unknown"]
-        either = [source.country.in_(known)] if known else []
+        either = [source.country.in_(_bound("countries", f))] if _known_countries(f) else []
         if "unknown" in f.countries:
             either.append(source.country.is_(None))
         out.append(or_(*either))
     if f.published_from:
-        out.append(source.published >= f.published_from)
+        out.append(source.published >= _bound("published_from", f))
     if f.published_to:
-        out.append(source.published <= f.published_to)
+        out.append(source.published <= _bound("published_to", f))
     return out
 
 
@@ -78,11 +129,15 @@ def conditions(f: ClaimFilters, paging: bool = True) -> list[ColumnElement[bool]
     """
     out: list[ColumnElement[bool]] = []
     if f.topics and paging:
-        wanted = select(cast(func.sum(topic.mask), BigInteger)).where(topic.id.in_(f.topics))
+        wanted = select(cast(func.sum(topic.mask), BigInteger)).where(
+            topic.id.in_(_bound("topics", f))
+        )
         out.append(claim.topic_mask.op("&")(wanted.scalar_subquery()) != 0)
     elif f.topics:
         out.append(
-            claim.id.in_(select(claim_topic.claim_id).where(claim_topic.topic_id.in_(f.topics)))
+            claim.id.in_(
+                select(claim_topic.claim_id).where(claim_topic.topic_id.in_(_bound("topics", f)))
+            )
         )
     by_source = source_conditions(f)
     if by_source:
@@ -90,21 +145,23 @@ def conditions(f: ClaimFilters, paging: bool = True) -> list[ColumnElement[bool]
     if f.entities:
         out.append(
             claim.id.in_(
-                select(claim_entity.claim_id).where(claim_entity.entity_id.in_(f.entities))
+                select(claim_entity.claim_id).where(
+                    claim_entity.entity_id.in_(_bound("entities", f))
+                )
             )
         )
     if f.period_from:
         # overlap: the claim's period ends on/after period_from (an open end counts as ongoing)
         out.append(
             or_(
-                claim.period_end >= f.period_from,
+                claim.period_end >= _bound("period_from", f),
                 and_(claim.period_end.is_(None), claim.period_start.is_not(None)),
             )
         )
     if f.period_to:
         out.append(
             or_(
-                claim.period_start <= f.period_to,
+                claim.period_start <= _bound("period_to", f),
                 and_(claim.period_start.is_(None), claim.period_end.is_not(None)),
             )
         )
@@ -113,10 +170,10 @@ def conditions(f: ClaimFilters, paging: bool = True) -> list[ColumnElement[bool]
     if f.units or f.min_value is not None or f.max_value is not None:
         q = select(quantity.claim_id)
         if f.units:
-            q = q.where(quantity.unit.in_(f.units))
+            q = q.where(quantity.unit.in_(_bound("units", f)))
         if f.min_value is not None:
-            q = q.where(quantity.value >= f.min_value)
+            q = q.where(quantity.value >= _bound("min_value", f))
         if f.max_value is not None:
-            q = q.where(quantity.value <= f.max_value)
+            q = q.where(quantity.value <= _bound("max_value", f))
         out.append(claim.id.in_(q))
     return out

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Date, Float, func, literal, select, tuple_
+from sqlalchemy import Connection, Date, Executable, Float, bindparam, func, literal, select, tuple_
 
 from app import search
 from app.claim_document import SOURCE_SUMMARY_FIELDS
@@ -18,7 +20,9 @@ from app.filters import (
     claim_topic,
     conditions,
     counts_per_source_suffice,
+    parameters,
     quantity,
+    shape,
     source,
     source_conditions,
     source_table,
@@ -48,6 +52,39 @@ SORTS: dict[str, tuple[Any, bool]] = {
 }
 
 
+class _Statements:
+    """Statements built once per (kind, dialect, filter shape), then run with each request's
+    values: building a SQLAlchemy statement costs more than running it on this data. Bounded,
+    because a client can combine filters into many shapes."""
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple[object, ...], Executable] = OrderedDict()
+
+    def get(self, key: tuple[object, ...], build: Callable[[], Executable]) -> Executable:
+        statement = self._items.get(key)
+        if statement is None:
+            statement = self._items[key] = build()
+            if len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+        return statement
+
+
+_statements = _Statements()
+
+
+def _run(
+    conn: Connection,
+    kind: tuple[object, ...],
+    filters: ClaimFilters,
+    build: Callable[[], Executable],
+    **values: Any,
+) -> Any:
+    key = (*kind, conn.dialect.name, shape(filters))
+    bound = {**parameters(filters), **(search.parameters(filters.q) if filters.q else {}), **values}
+    return conn.execute(_statements.get(key, build), bound)
+
+
 def _filtered(
     conn: Connection, filters: ClaimFilters, paging: bool = True
 ) -> tuple[Any, list[Any], Any]:
@@ -64,59 +101,89 @@ def _filtered(
 def count_claims(conn: Connection, filters: ClaimFilters) -> int:
     if counts_per_source_suffice(filters):
         counted = CLAIM_COUNT.c
-        total = conn.execute(
+        by_sources = (
             select(func.coalesce(func.sum(counted.claims), 0))
             .select_from(CLAIM_COUNT.join(source_table, source.id == counted.source_id))
-            .where(counted.topic_id == (filters.topics[0] if filters.topics else "*"))
+            .where(counted.topic_id == bindparam("counted_topic"))
             .where(*source_conditions(filters))
-        ).scalar_one()
-        return int(total)
-    joined, where, _ = _filtered(conn, filters, paging=False)
-    return int(conn.execute(select(func.count()).select_from(joined).where(*where)).scalar_one())
+        )
+        topic_id = filters.topics[0] if filters.topics else "*"
+        return int(
+            _run(
+                conn, ("count-by-source",), filters, lambda: by_sources, counted_topic=topic_id
+            ).scalar_one()
+        )
+
+    def build() -> Executable:
+        joined, where, _ = _filtered(conn, filters, paging=False)
+        return select(func.count()).select_from(joined).where(*where)
+
+    return int(_run(conn, ("count",), filters, build).scalar_one())
 
 
 def list_claims(
     conn: Connection, filters: ClaimFilters, sort: str, limit: int, after: Cursor | None
 ) -> tuple[list[str], Cursor | None]:
     """One page of claims (their stored JSON documents) and the next cursor."""
-    joined, where, rank = _filtered(conn, filters)
     column, descending = SORTS[sort]
-    if column is source.published:
-        joined = joined.join(source_table, claim.source_id == source.id)
-    bound_type: Any = Float
-    if sort == "relevance":
-        key, bound_type = rank, Float
-    elif column is not None:
-        # unknown dates sort last in either direction
-        key = func.coalesce(column, literal(_FAR_PAST if descending else _FAR_FUTURE, Date))
-        bound_type = Date
-    else:
-        key = None
-    columns = [claim.id, claim.doc]
-    if key is not None:
-        columns.append(key.label("sort_key"))
-    query = select(*columns).select_from(joined).where(*where)
+    bound_type: Any = Float if sort == "relevance" else Date
+
+    def build() -> Executable:
+        joined, where, rank = _filtered(conn, filters)
+        if column is source.published:
+            joined = joined.join(source_table, claim.source_id == source.id)
+        key = _sort_key(sort, rank)
+        columns = [claim.id, claim.doc]
+        if key is not None:
+            columns.append(key.label("sort_key"))
+        query = select(*columns).select_from(joined).where(*where)
+        if after is not None:
+            if key is None:
+                after_id: Any = bindparam("after_id")
+                query = query.where(claim.id < after_id if descending else claim.id > after_id)
+            else:
+                bound = tuple_(bindparam("after_key", type_=bound_type), bindparam("after_id"))
+                row = tuple_(key, claim.id)
+                query = query.where(row < bound if descending else row > bound)
+        order = [claim.id] if key is None else [key, claim.id]
+        query = query.order_by(*(c.desc() if descending else c.asc() for c in order))
+        return query.limit(bindparam("page_limit"))
+
+    cursor_values: dict[str, Any] = {}
     if after is not None:
-        if key is None:
-            query = query.where(claim.id < after.id if descending else claim.id > after.id)
-        else:
-            value = after.key if bound_type is Float else _as_date(after.key)
-            bound = tuple_(literal(value, bound_type), literal(after.id))
-            row = tuple_(key, claim.id)
-            query = query.where(row < bound if descending else row > bound)
-    order = [claim.id] if key is None else [key, claim.id]
-    query = query.order_by(*(c.desc() if descending else c.asc() for c in order))
-    rows = conn.execute(query.limit(limit + 1)).all()
+        cursor_values["after_id"] = after.id
+        cursor_values["after_key"] = (
+            after.key if bound_type is Float or after.key is None else _as_date(after.key)
+        )
+    rows = _run(
+        conn,
+        ("list", sort, after is not None),
+        filters,
+        build,
+        page_limit=limit + 1,
+        **cursor_values,
+    ).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if has_more and rows:
         last = rows[-1]
         sort_value = None
-        if key is not None:
+        if column is not None or sort == "relevance":
             sort_value = last.sort_key if sort == "relevance" else last.sort_key.isoformat()
         next_cursor = Cursor(sort=sort, key=sort_value, id=last.id)
     return [r.doc for r in rows], next_cursor
+
+
+def _sort_key(sort: str, rank: Any) -> Any:
+    """The expression a sort orders by before the id (None: the id alone)."""
+    column, descending = SORTS[sort]
+    if sort == "relevance":
+        return rank
+    if column is None:
+        return None
+    # unknown dates sort last in either direction
+    return func.coalesce(column, literal(_FAR_PAST if descending else _FAR_FUTURE, Date))
 
 
 def _as_date(value: Any) -> date:
@@ -216,34 +283,39 @@ def facet_counts(
     conn: Connection, filters: ClaimFilters, facets: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """For each facet, how many of the filtered claims fall in each value (most first)."""
-    joined, where, _ = _filtered(conn, filters, paging=False)
-    ids = select(claim.id).select_from(joined).where(*where).subquery("matching")
     out: dict[str, list[dict[str, Any]]] = {}
     for facet in facets:
-        if facet == "topic":
-            value: Any = claim_topic.topic_id
-            query = select(value, func.count()).join(ids, ids.c.id == claim_topic.claim_id)
-        elif facet == "entity":
-            value = claim_entity.entity_id
-            query = select(value, func.count()).join(ids, ids.c.id == claim_entity.claim_id)
-        else:
-            value = {
-                "source": source.id,
-                "country": source.country,
-                "year": func.extract("year", source.published),
-            }[facet]
-            query = (
-                select(value, func.count())
-                .select_from(claim_table.join(source_table, claim.source_id == source.id))
-                .join(ids, ids.c.id == claim.id)
-            )
-        rows = conn.execute(query.group_by(value)).all()
+        build = partial(_facet_query, conn, filters, facet)
+        rows = _run(conn, ("facet", facet), filters, build)
         counts = [
             {"value": _facet_value(facet, v), "count": n}
-            for v, n in sorted(rows, key=lambda r: (-r[1], str(r[0])))
+            for v, n in sorted(rows.all(), key=lambda r: (-r[1], str(r[0])))
         ]
         out[facet] = counts
     return out
+
+
+def _facet_query(conn: Connection, filters: ClaimFilters, facet: str) -> Executable:
+    joined, where, _ = _filtered(conn, filters, paging=False)
+    ids = select(claim.id).select_from(joined).where(*where).subquery("matching")
+    if facet == "topic":
+        value: Any = claim_topic.topic_id
+        query = select(value, func.count()).join(ids, ids.c.id == claim_topic.claim_id)
+    elif facet == "entity":
+        value = claim_entity.entity_id
+        query = select(value, func.count()).join(ids, ids.c.id == claim_entity.claim_id)
+    else:
+        value = {
+            "source": source.id,
+            "country": source.country,
+            "year": func.extract("year", source.published),
+        }[facet]
+        query = (
+            select(value, func.count())
+            .select_from(claim_table.join(source_table, claim.source_id == source.id))
+            .join(ids, ids.c.id == claim.id)
+        )
+    return query.group_by(value)
 
 
 def _facet_value(facet: str, value: Any) -> Any:

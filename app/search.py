@@ -67,10 +67,15 @@ def rebuild_index(conn: Connection) -> None:
         )
 
 
+def parameters(q: str) -> dict[str, str]:
+    """The bind values of `matches` for this text: every word, quoted (never an operator)."""
+    quoted = " ".join('"' + t.replace('"', '""') + '"' for t in words(q))
+    return {"fts_query": quoted, "ts_query": quoted}
+
+
 def matches(dialect: str, q: str) -> Select[tuple[str, float]]:
     """(claim id, rank) of claims matching every word of q; a lower rank is more relevant."""
-    terms = words(q)
-    quoted = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    quoted = parameters(q)["fts_query"]
     if dialect == "sqlite":
         fts = table("claim_fts", column("id"))
         bm25 = literal_column("bm25(claim_fts, 0.0, 2.0, 1.0)", Float)

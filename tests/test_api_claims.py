@@ -206,3 +206,16 @@ def test_cors_preflight_allows_get_from_anywhere(client: TestClient) -> None:
     )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_requests_of_one_filter_shape_each_get_their_own_values(client: TestClient) -> None:
+    """SQL statements are built once per set of filters used; values must never carry over."""
+    for topic in ("trade", "arctic", "defense", "climate"):
+        for since in ("2019-01-01", "2021-06-01"):
+            got = all_ids(client, {"topic": topic, "published_from": since, "limit": 5})
+            want = ORACLE.ids(topic=[topic], published_from=date.fromisoformat(since))
+            assert set(got) == want, (topic, since)
+            facets = client.get(
+                "/v1/claims", params={"topic": topic, "published_from": since, "facet": "topic"}
+            ).json()["facets"]["topic"]
+            assert {"value": topic, "count": len(want)} in facets
