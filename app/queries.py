@@ -101,18 +101,18 @@ def _filtered(
 def count_claims(conn: Connection, filters: ClaimFilters) -> int:
     if counts_per_source_suffice(filters):
         counted = CLAIM_COUNT.c
-        by_sources = (
-            select(func.coalesce(func.sum(counted.claims), 0))
-            .select_from(CLAIM_COUNT.join(source_table, source.id == counted.source_id))
-            .where(counted.topic_id == bindparam("counted_topic"))
-            .where(*source_conditions(filters))
-        )
         topic_id = filters.topics[0] if filters.topics else "*"
-        return int(
-            _run(
-                conn, ("count-by-source",), filters, lambda: by_sources, counted_topic=topic_id
-            ).scalar_one()
-        )
+
+        def by_sources() -> Executable:
+            return (
+                select(func.coalesce(func.sum(counted.claims), 0))
+                .select_from(CLAIM_COUNT.join(source_table, source.id == counted.source_id))
+                .where(counted.topic_id == bindparam("counted_topic"))
+                .where(*source_conditions(filters))
+            )
+
+        by_source = _run(conn, ("count-by-source",), filters, by_sources, counted_topic=topic_id)
+        return int(by_source.scalar_one())
 
     def build() -> Executable:
         joined, where, _ = _filtered(conn, filters, paging=False)
