@@ -104,11 +104,14 @@ class HttpCaching:
     def _validators_of(self, stamp: DatasetStamp) -> dict[str, str]:
         """The validators every response of one dataset version shares, formatted once."""
         if self._validators is None or self._validators[0] != stamp:
-            self._validators = stamp, {
-                "last-modified": format_datetime(stamp[1], usegmt=True),
-                "cache-control": f"public, max-age={self.max_age}",
-                "vary": "Accept, Accept-Encoding, Origin",
-            }
+            self._validators = (
+                stamp,
+                {
+                    "last-modified": format_datetime(stamp[1], usegmt=True),
+                    "cache-control": f"public, max-age={self.max_age}",
+                    "vary": "Accept, Accept-Encoding, Origin",
+                },
+            )
         return self._validators[1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
