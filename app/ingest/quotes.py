@@ -18,11 +18,21 @@ class QuoteNotFound(ValueError):
 
 def find_quote(text: str, quote: str, occurrence: int | None) -> int:
     """Start offset of the quote (the n-th occurrence when given; it must be unique otherwise)."""
+    return pick_start(text, quote, scan_starts(text, quote), occurrence)
+
+
+def scan_starts(text: str, quote: str) -> list[int]:
+    """Every start of the quote in the text, overlapping ones included."""
     starts = []
     at = text.find(quote)
     while at != -1:
         starts.append(at)
         at = text.find(quote, at + 1)
+    return starts
+
+
+def pick_start(text: str, quote: str, starts: list[int], occurrence: int | None) -> int:
+    """The start `occurrence` asks for among all of them, or QuoteNotFound saying why not."""
     if not starts:
         raise QuoteNotFound(explain_miss(text, quote))
     if occurrence is None:
@@ -37,6 +47,44 @@ def find_quote(text: str, quote: str, occurrence: int | None) -> int:
             f"occurrence {occurrence} requested but the quote occurs {len(starts)}x"
         )
     return starts[occurrence - 1]
+
+
+class QuoteIndex:
+    """Finds many quotes in one text, each at a cost near its own length.
+
+    `str.find` scans the whole text for every quote (and must scan on past the first match to
+    prove it unique), which makes a source with thousands of claims quadratic. This index keeps
+    the GRAM-character slice at every STEP-th position. Any occurrence of a quote at least
+    GRAM + STEP - 1 long covers exactly one indexed slice, at an offset below STEP, so looking
+    up the quote's first STEP slices yields every occurrence; each candidate is then compared
+    in full, so the answer is exactly `scan_starts`'s. Shorter quotes are scanned for.
+    """
+
+    GRAM = 16
+    STEP = 16
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._slices: dict[str, list[int]] = {}
+        for at in range(0, len(text) - self.GRAM + 1, self.STEP):
+            self._slices.setdefault(text[at : at + self.GRAM], []).append(at)
+        self._windows = [slice(offset, offset + self.GRAM) for offset in range(self.STEP)]
+
+    def starts(self, quote: str) -> list[int]:
+        """Every start of the quote in the text, as `scan_starts` finds them."""
+        if len(quote) < self.GRAM + self.STEP - 1:
+            return scan_starts(self.text, quote)
+        found = []
+        slices = map(quote.__getitem__, self._windows)
+        for offset, ats in enumerate(map(self._slices.get, slices)):
+            for at in ats or ():
+                if at >= offset and self.text.startswith(quote, at - offset):
+                    found.append(at - offset)
+        return sorted(found)
+
+    def find(self, quote: str, occurrence: int | None) -> int:
+        """What `find_quote` answers, error messages included."""
+        return pick_start(self.text, quote, self.starts(quote), occurrence)
 
 
 def _describe(char: str) -> str:
