@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -56,6 +57,7 @@ def partial_date_bounds(text: str) -> tuple[date, date, Precision]:
     return d, d, "day"
 
 
+@lru_cache(maxsize=4096)  # a corpus repeats a few hundred periods over and over
 def period_bounds(text: str) -> tuple[date | None, date | None]:
     """'2018' covers that year; '1957/' is open-ended; '2020/2021' and '/2019' are ranges."""
     if "/" not in text:
@@ -85,6 +87,12 @@ def _check_url(text: str) -> str:
     if not re.match(r"^https?://[^\s/$.?#][^\s]*$", text):
         raise ValueError(f"{text!r} is not an http(s) URL")
     return text
+
+
+def _none_listed() -> Any:
+    """Default to a new empty list, published as `"default": []`. A literal `[]` default is
+    deep-copied by pydantic for each entry that omits the field, which is slower."""
+    return Field(default_factory=list, json_schema_extra={"default": []})
 
 
 PartialDate = Annotated[str, BeforeValidator(_scalar_to_text), AfterValidator(_check_partial_date)]
@@ -140,11 +148,11 @@ class EntityEntry(_Strict):
     id: Slug
     name: Text
     kind: EntityKind
-    aliases: list[Text] = []
+    aliases: list[Text] = _none_listed()
 
 
 class EntitiesFile(_Strict):
-    entities: list[EntityEntry] = []
+    entities: list[EntityEntry] = _none_listed()
 
 
 class FigureEntry(_Strict):
@@ -154,7 +162,7 @@ class FigureEntry(_Strict):
 
 
 class FiguresFile(_Strict):
-    figures: list[FigureEntry] = []
+    figures: list[FigureEntry] = _none_listed()
 
 
 class QuantityEntry(_Strict):
@@ -171,9 +179,9 @@ class ClaimEntry(_Strict):
     statement: Text
     quote: Text
     topics: list[Slug] = Field(min_length=1)
-    entities: list[Slug] = []
+    entities: list[Slug] = _none_listed()
     period: Period | None = None
-    quantities: list[QuantityEntry] = []
+    quantities: list[QuantityEntry] = _none_listed()
     occurrence: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="Which occurrence of the quote, when it appears more than once"
     )
@@ -190,5 +198,5 @@ class ExcludedEntry(_Strict):
 
 class ClaimsFile(_Strict):
     source: Slug
-    claims: list[ClaimEntry] = []
-    excluded: list[ExcludedEntry] = []
+    claims: list[ClaimEntry] = _none_listed()
+    excluded: list[ExcludedEntry] = _none_listed()
