@@ -74,6 +74,10 @@ def _default(value: Any) -> str:
     raise TypeError(f"cannot store {type(value).__name__} in a claim document")
 
 
+# json.dumps would build this encoder on every call; ingest renders one document per claim.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
 def dumps(document: Any) -> str:
     """Compact UTF-8 JSON, dates as YYYY-MM-DD (what the response models would produce)."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=_default)
+    return _ENCODER.encode(document)
