@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.claim_document import claim_document, dumps
 from app.ingest.errors import SeedError, SeedsInvalid
-from app.ingest.quotes import QuoteNotFound, find_quote
+from app.ingest.quotes import QuoteIndex, QuoteNotFound
 from app.ingest.reader import MAX_DOCUMENT_BYTES, ReadFailed, YamlDocument, read_text, read_yaml
 from app.ingest.schema import (
     ClaimEntry,
@@ -29,6 +32,9 @@ from app.models import MAX_TOPICS
 
 Model = TypeVar("Model", bound=BaseModel)
 MAX_ERRORS_SHOWN_PER_FILE = 50
+# What json.dumps(sort_keys=True, default=str, ensure_ascii=False) builds on every call; one
+# instance spares that per claim. Versions and digests are sha256 of its output.
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
 
 
 @dataclass
@@ -49,12 +55,28 @@ class Dataset:
 
     @property
     def version(self) -> str:
-        payload = json.dumps(
-            [self.sources, self.topics, self.entities, self.entity_aliases, self.figures,
-             self.claims, self.claim_topics, self.claim_entities, self.quantities],
-            sort_keys=True, default=str, ensure_ascii=False,
-        )  # fmt: skip
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        """sha256 of the canonical JSON of every table but the derived counts."""
+        tables = [
+            self.sources, self.topics, self.entities, self.entity_aliases, self.figures,
+            self.claims, self.claim_topics, self.claim_entities, self.quantities,
+        ]  # fmt: skip
+        digest = hashlib.sha256()
+        for piece in _canonical_pieces(tables):
+            digest.update(piece.encode())
+        return digest.hexdigest()[:16]
+
+
+def _canonical_pieces(tables: list[list[Any]], rows_per_piece: int = 2000) -> Iterator[str]:
+    """`_CANONICAL.encode(tables)` in pieces (a list's JSON is its items' JSON joined by ", "),
+    so a big dataset is hashed without building its JSON as one string."""
+    yield "["
+    for number, rows in enumerate(tables):
+        yield ", [" if number else "["
+        for at in range(0, len(rows), rows_per_piece):
+            items = _CANONICAL.encode(rows[at : at + rows_per_piece])[1:-1]
+            yield ", " + items if at else items
+        yield "]"
+    yield "]"
 
 
 class _Collector:
@@ -91,13 +113,29 @@ def _claim_id(data: Any, loc: tuple[Any, ...]) -> str | None:
 
 
 def _digest(value: Any) -> str:
-    blob = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(value).encode()).hexdigest()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A dataset is millions of small dicts and lists that live until written and hold no
+    cycles; while they pile up, the collector would traverse all of them over and over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_dataset(seeds_dir: Path) -> Dataset:
     """Read and cross-check all seed files; raise SeedsInvalid listing every problem found."""
-    seeds_dir = Path(seeds_dir)
+    with _gc_paused():
+        return _load_dataset(Path(seeds_dir))
+
+
+def _load_dataset(seeds_dir: Path) -> Dataset:
     errs = _Collector()
     ds = Dataset()
     if not seeds_dir.is_dir():
@@ -127,6 +165,8 @@ def load_dataset(seeds_dir: Path) -> Dataset:
     texts = _load_sources(seeds_dir, errs, ds)
     sources_ok = len(errs.errors) == errors_before
 
+    refs = _Refs.of(ds, topic_ids, entity_ids, figure_ids)
+    sources = {source["id"]: source for source in ds.sources}
     claim_ids: dict[str, str] = {}
     claim_files = (
         sorted(p for p in (seeds_dir / "claims").iterdir() if p.suffix in (".yaml", ".json"))
@@ -148,16 +188,18 @@ def load_dataset(seeds_dir: Path) -> Dataset:
                 path, doc.line(("source",)), f"source {claims_file.source} has two claim files"
             )
         seen_sources.add(claims_file.source)
-        text = texts[claims_file.source]
+        context = _ClaimsContext(
+            path, doc, sources[claims_file.source], QuoteIndex(texts[claims_file.source]), refs
+        )
         spans = ds.excluded.setdefault(claims_file.source, [])
         for i, excluded in enumerate(claims_file.excluded):
-            at = text.find(excluded.text)
-            if at == -1:
+            starts = context.quotes.starts(excluded.text)
+            if not starts:
                 errs.add(path, doc.line(("excluded", i, "text")), "excluded text not in the source")
-            while at != -1:
-                spans.append((at, at + len(excluded.text)))
-                at = text.find(excluded.text, at + 1)
-        for position, claim in enumerate(claims_file.claims):
+            spans.extend((at, at + len(excluded.text)) for at in starts)
+        for position, (claim, content) in enumerate(
+            zip(claims_file.claims, _claim_contents(claims_file), strict=True)
+        ):
             if claim.id in claim_ids:
                 errs.add(
                     path,
@@ -167,48 +209,56 @@ def load_dataset(seeds_dir: Path) -> Dataset:
                 )
                 continue
             claim_ids[claim.id] = path.name
-            _add_claim(
-                ds, errs, claim, claims_file.source, text, position,
-                refs=(topic_ids, entity_ids, figure_ids), path=path, doc=doc,
-            )  # fmt: skip
+            _add_claim(ds, errs, claim, content, position, context)
     if errs.errors:
         raise SeedsInvalid(errs.errors)
-    _render_documents(ds)
+    ds.claim_counts = _claim_counts(ds)
     return ds
 
 
-def _render_documents(ds: Dataset) -> None:
-    """Give every claim row its public JSON (`doc`), which the API serves as stored, and count
-    claims per source and topic."""
-    sources = {s["id"]: s for s in ds.sources}
-    entities = {e["id"]: e for e in ds.entities}
-    masks = {t["id"]: t["mask"] for t in ds.topics}
-    topics: dict[str, list[str]] = defaultdict(list)
-    for link in ds.claim_topics:
-        topics[link["claim_id"]].append(link["topic_id"])
-    claim_entities: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for link in ds.claim_entities:
-        claim_entities[link["claim_id"]].append(entities[link["entity_id"]])
-    quantities: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in ds.quantities:
-        quantities[row["claim_id"]].append(row)
-    counts: Counter[tuple[str, str]] = Counter()
-    for claim in ds.claims:
-        document = claim_document(
-            claim,
-            sources[claim["source_id"]],
-            topics[claim["id"]],
-            claim_entities[claim["id"]],
-            quantities[claim["id"]],
-        )
-        claim["doc"] = dumps(document)
-        claim["topic_mask"] = sum(masks[t] for t in set(topics[claim["id"]]))
-        counts[claim["source_id"], "*"] += 1
-        for topic_id in topics[claim["id"]]:
-            counts[claim["source_id"], topic_id] += 1
-    ds.claim_counts = [
-        {"source_id": s, "topic_id": t, "claims": n} for (s, t), n in sorted(counts.items())
-    ]
+@dataclass(frozen=True)
+class _Refs:
+    """The vocabularies claims refer to, and what a claim's document takes from them."""
+
+    topic_ids: set[str]
+    entity_ids: set[str]
+    figure_ids: set[str]
+    masks: dict[str, int]
+    entities: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(
+        cls, ds: Dataset, topic_ids: set[str], entity_ids: set[str], figure_ids: set[str]
+    ) -> _Refs:
+        masks = {t["id"]: t["mask"] for t in ds.topics}
+        return cls(topic_ids, entity_ids, figure_ids, masks, {e["id"]: e for e in ds.entities})
+
+
+@dataclass(frozen=True)
+class _ClaimsContext:
+    """One claims file: where its errors point, its source, and what its claims may cite."""
+
+    path: Path
+    doc: YamlDocument
+    source: dict[str, Any]
+    quotes: QuoteIndex
+    refs: _Refs
+
+
+def _claim_contents(claims_file: ClaimsFile) -> list[dict[str, Any]]:
+    """Each claim's curated content (what its digest covers), dumped in one call for the file."""
+    dumped = claims_file.model_dump(
+        include={"claims"}, exclude={"claims": {"__all__": {"occurrence", "start"}}}
+    )
+    return list(dumped["claims"])
+
+
+def _claim_counts(ds: Dataset) -> list[dict[str, Any]]:
+    """Claims per source and topic (topic `*`: all of the source's claims)."""
+    source_of = {claim["id"]: claim["source_id"] for claim in ds.claims}
+    counts = Counter((claim["source_id"], "*") for claim in ds.claims)
+    counts.update((source_of[link["claim_id"]], link["topic_id"]) for link in ds.claim_topics)
+    return [{"source_id": s, "topic_id": t, "claims": n} for (s, t), n in sorted(counts.items())]
 
 
 def _load_figures(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
@@ -288,19 +338,74 @@ def _add_claim(
     ds: Dataset,
     errs: _Collector,
     claim: ClaimEntry,
-    source_id: str,
-    text: str,
+    content: dict[str, Any],
     position: int,
-    *,
-    refs: tuple[set[str], set[str], set[str]],
-    path: Path,
-    doc: YamlDocument,
+    context: _ClaimsContext,
 ) -> None:
-    topic_ids, entity_ids, figure_ids = refs
+    start = _check_claim(errs, claim, position, context)
+    if start is None:
+        return
+    source_id = context.source["id"]
+    period_start, period_end = period_bounds(claim.period) if claim.period else (None, None)
+    row = {
+        "id": claim.id,
+        "source_id": source_id,
+        "position": position,
+        "statement": claim.statement,
+        "quote": claim.quote,
+        "quote_start": start,
+        "quote_end": start + len(claim.quote),
+        "period_start": period_start,
+        "period_end": period_end,
+        "period_text": claim.period,
+        "note": claim.note,
+        "digest": _digest({**content, "source": source_id, "start": start}),
+    }
+    quantities = [
+        {
+            "claim_id": claim.id,
+            "position": i,
+            "value": q.value,
+            "unit": q.unit,
+            "per": q.per,
+            "qualifier": q.qualifier,
+            "as_stated": q.as_stated,
+            "figure_id": q.figure,
+        }
+        for i, q in enumerate(claim.quantities)
+    ]
+    ds.claims.append(row)
+    ds.claim_topics.extend({"claim_id": claim.id, "topic_id": t} for t in claim.topics)
+    ds.claim_entities.extend({"claim_id": claim.id, "entity_id": e} for e in claim.entities)
+    ds.quantities.extend(quantities)
+    if not errs.errors:  # once anything is wrong nothing is written, so documents can wait
+        _render_document(row, claim, quantities, context.refs, context.source)
+
+
+def _render_document(
+    row: dict[str, Any],
+    claim: ClaimEntry,
+    quantities: list[dict[str, Any]],
+    refs: _Refs,
+    source: dict[str, Any],
+) -> None:
+    """Give the claim row its public JSON (`doc`), which the API serves as stored, and its
+    topic mask."""
+    entities = [refs.entities[e] for e in claim.entities]
+    document = claim_document(row, source, list(claim.topics), entities, quantities)
+    row["doc"] = dumps(document)
+    row["topic_mask"] = sum(refs.masks[t] for t in set(claim.topics))
+
+
+def _check_claim(
+    errs: _Collector, claim: ClaimEntry, position: int, context: _ClaimsContext
+) -> int | None:
+    """Where the claim's quote starts, or None after recording everything wrong with it."""
+    path, doc, refs = context.path, context.doc, context.refs
     loc = ("claims", position)
     ok = True
     try:
-        start = find_quote(text, claim.quote, claim.occurrence)
+        start = context.quotes.find(claim.quote, claim.occurrence)
     except QuoteNotFound as exc:
         errs.add(path, doc.line((*loc, "quote")), str(exc), claim.id)
         ok = False
@@ -312,9 +417,9 @@ def _add_claim(
             )  # fmt: skip
             ok = False
     for name, values, known in (
-        ("topic", claim.topics, topic_ids),
-        ("entity", claim.entities, entity_ids),
-        ("figure", [q.figure for q in claim.quantities if q.figure], figure_ids),
+        ("topic", claim.topics, refs.topic_ids),
+        ("entity", claim.entities, refs.entity_ids),
+        ("figure", [q.figure for q in claim.quantities if q.figure], refs.figure_ids),
     ):
         for value in values:
             if value not in known:
@@ -330,38 +435,4 @@ def _add_claim(
                 f"as_stated {quantity.as_stated!r} is not part of the quote", claim.id,
             )  # fmt: skip
             ok = False
-    if not ok:
-        return
-    period_start, period_end = period_bounds(claim.period) if claim.period else (None, None)
-    content = claim.model_dump(exclude={"occurrence", "start"})
-    ds.claims.append(
-        {
-            "id": claim.id,
-            "source_id": source_id,
-            "position": position,
-            "statement": claim.statement,
-            "quote": claim.quote,
-            "quote_start": start,
-            "quote_end": start + len(claim.quote),
-            "period_start": period_start,
-            "period_end": period_end,
-            "period_text": claim.period,
-            "note": claim.note,
-            "digest": _digest({**content, "source": source_id, "start": start}),
-        }
-    )
-    ds.claim_topics.extend({"claim_id": claim.id, "topic_id": t} for t in claim.topics)
-    ds.claim_entities.extend({"claim_id": claim.id, "entity_id": e} for e in claim.entities)
-    ds.quantities.extend(
-        {
-            "claim_id": claim.id,
-            "position": i,
-            "value": q.value,
-            "unit": q.unit,
-            "per": q.per,
-            "qualifier": q.qualifier,
-            "as_stated": q.as_stated,
-            "figure_id": q.figure,
-        }
-        for i, q in enumerate(claim.quantities)
-    )
+    return start if ok else None
