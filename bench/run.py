@@ -331,7 +331,17 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
-    return 0
+    failed = [
+        f"{size['claims']} claims, {name}, {mix}: {stats}"
+        for size in report["sizes"]
+        for name, mixes in size["servers"].items()
+        if name != "datasette"  # not ours: its time limit may turn slow queries into errors
+        for mix, stats in mixes.items()
+        if stats["rps"] <= 0 or stats["non_2xx"] > 0
+    ]
+    for failure in failed:
+        print(f"bench: no answer or non-2xx answers: {failure}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
