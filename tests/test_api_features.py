@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -182,19 +183,25 @@ def test_large_responses_are_gzipped(client: TestClient) -> None:
     assert "content-encoding" not in small.headers
 
 
+def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[int]:
+    """Wrap owner.name so the test can see how often it ran (the list grows by one per call)."""
+    calls: list[int] = []
+    original = getattr(owner, name)
+
+    def counting(*args: Any) -> Any:
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
 def test_repeated_requests_are_answered_from_memory(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app import queries
 
-    calls = []
-    original = queries.list_topics
-
-    def counting(conn: object) -> object:
-        calls.append(1)
-        return original(conn)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(queries, "list_topics", counting)
+    calls = count_calls(monkeypatch, queries, "list_topics")
     first = client.get("/v1/topics?format=json")
     second = client.get("/v1/topics?format=json")
     assert first.content == second.content
@@ -209,14 +216,7 @@ def test_filter_vocabulary_is_read_once_per_dataset_version(
 ) -> None:
     from app.api.vocabulary import Vocabulary
 
-    reads = []
-    original = Vocabulary.read
-
-    def counting(conn: object) -> Vocabulary:
-        reads.append(1)
-        return original(conn)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Vocabulary, "read", counting)
+    reads = count_calls(monkeypatch, Vocabulary, "read")
     cache = client.app.state.vocabulary  # type: ignore[attr-defined]
     cache._version = None  # as after an ingest: the next request reads the vocabulary again
     for topic in ("trade", "arctic", "defense"):
