@@ -119,26 +119,19 @@ def source_conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
     return out
 
 
-def conditions(f: ClaimFilters, paging: bool = True) -> list[ColumnElement[bool]]:
+def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
     """SQL conditions on the claim table alone, ANDed by the caller; q is a join, not here.
 
-    `paging`: the topic test is one bitwise AND of `claim.topic_mask`, a column of the listing
-    index, so a page in id order is found by walking that index and nothing else; a count or
-    facet visits every match anyway, and there `id IN (…)` from the topic index is faster.
-    Source filters become `source_id IN (matching sources)`: there are few sources.
+    The topic test is one bitwise AND of `claim.topic_mask`, and source filters become
+    `source_id IN (matching sources)` (there are few sources): both test columns of the listing
+    index, so a page in id order is a walk of that index and a count is a scan of it.
     """
     out: list[ColumnElement[bool]] = []
-    if f.topics and paging:
+    if f.topics:
         wanted = select(cast(func.sum(topic.mask), BigInteger)).where(
             topic.id.in_(_bound("topics", f))
         )
         out.append(claim.topic_mask.op("&")(wanted.scalar_subquery()) != 0)
-    elif f.topics:
-        out.append(
-            claim.id.in_(
-                select(claim_topic.claim_id).where(claim_topic.topic_id.in_(_bound("topics", f)))
-            )
-        )
     by_source = source_conditions(f)
     if by_source:
         out.append(claim.source_id.in_(select(source.id).where(*by_source)))

@@ -63,20 +63,23 @@ class Figure(SQLModel, table=True):
 
 class Claim(SQLModel, table=True):
     # The listing index holds every column a filter on the claim row tests, so a page in id
-    # order is found by walking this index alone; the row is read only for the page's claims.
+    # order is found by walking this index alone (the row is read only for the page's claims)
+    # and a count by scanning it. There is deliberately no index on source_id or the period
+    # columns alone: with one, SQLite's planner may fetch every match through it and sort them,
+    # which costs as much as the corpus is large.
     __table_args__ = (
         Index("ix_claim_listing", "id", "topic_mask", "source_id", "period_start", "period_end"),
     )
 
     id: str = Field(primary_key=True)
-    source_id: str = Field(foreign_key="source.id", index=True)
+    source_id: str = Field(foreign_key="source.id")
     position: int = Field(description="Order of the claim within its source's claims file")
     statement: str
     quote: str
     quote_start: int
     quote_end: int
-    period_start: date | None = Field(default=None, index=True)
-    period_end: date | None = Field(default=None, index=True)
+    period_start: date | None = None
+    period_end: date | None = None
     period_text: str | None = None
     note: str | None = None
     digest: str = Field(description="sha256 of the claim's curated content, to report changes")

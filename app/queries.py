@@ -85,9 +85,7 @@ def _run(
     return conn.execute(_statements.get(key, build), bound)
 
 
-def _filtered(
-    conn: Connection, filters: ClaimFilters, paging: bool = True
-) -> tuple[Any, list[Any], Any]:
+def _filtered(conn: Connection, filters: ClaimFilters) -> tuple[Any, list[Any], Any]:
     """FROM clause, WHERE conditions and (with q) the relevance rank column."""
     joined: Any = claim_table
     rank = None
@@ -95,7 +93,7 @@ def _filtered(
         found = search.matches(conn.dialect.name, filters.q).subquery("found")
         joined = joined.join(found, found.c.id == claim.id)
         rank = found.c.rank
-    return joined, conditions(filters, paging), rank
+    return joined, conditions(filters), rank
 
 
 def count_claims(conn: Connection, filters: ClaimFilters) -> int:
@@ -115,7 +113,7 @@ def count_claims(conn: Connection, filters: ClaimFilters) -> int:
         return int(by_source.scalar_one())
 
     def build() -> Executable:
-        joined, where, _ = _filtered(conn, filters, paging=False)
+        joined, where, _ = _filtered(conn, filters)
         return select(func.count()).select_from(joined).where(*where)
 
     return int(_run(conn, ("count",), filters, build).scalar_one())
@@ -147,7 +145,15 @@ def list_claims(
                 query = query.where(row < bound if descending else row > bound)
         order = [claim.id] if key is None else [key, claim.id]
         query = query.order_by(*(c.desc() if descending else c.asc() for c in order))
-        return query.limit(bindparam("page_limit"))
+        query = query.limit(bindparam("page_limit"))
+        if key is not None:
+            return query
+        # In id order the page's ids come from the listing index alone (the planner prefers a
+        # covering index; asked for documents too, it may walk the narrower primary-key index
+        # and read every row it tests), then the page's documents are fetched by id.
+        ids = query.with_only_columns(claim.id)
+        page = select(claim.id, claim.doc).where(claim.id.in_(ids))
+        return page.order_by(claim.id.desc() if descending else claim.id.asc())
 
     cursor_values: dict[str, Any] = {}
     if after is not None:
@@ -296,7 +302,7 @@ def facet_counts(
 
 
 def _facet_query(conn: Connection, filters: ClaimFilters, facet: str) -> Executable:
-    joined, where, _ = _filtered(conn, filters, paging=False)
+    joined, where, _ = _filtered(conn, filters)
     ids = select(claim.id).select_from(joined).where(*where).subquery("matching")
     if facet == "topic":
         value: Any = claim_topic.topic_id
