@@ -1,10 +1,12 @@
-"""Run a request's reads on one connection: on the event loop for SQLite, in a thread otherwise.
+"""Run a request's reads on one connection: on the event loop for quick SQLite reads, in a
+thread otherwise.
 
-A SQLite read of this read-only dataset is an in-process index walk of well under a
-millisecond (and bounded by the query deadline), so handing it to the thread pool costs more
-than it saves. A Postgres read waits on the network, so it goes to a thread and the event loop
-keeps serving. Either way one request's reads (count, page, facets) share one connection, hence
-on Postgres one REPEATABLE READ snapshot.
+A quick SQLite read of this read-only dataset (an index walk for one page) takes well under a
+millisecond, so handing it to the thread pool costs more than it saves. A read that may scan
+(full text, a count the ingest did not precompute, facets) goes to a thread, where SQLite
+releases the GIL, so one slow request does not stall the others; so does every Postgres read,
+which waits on the network. Either way one request's reads (count, page, facets) share one
+connection, hence on Postgres one REPEATABLE READ snapshot.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Reader:
         with self.engine.connect() as conn:
             return read(conn)
 
-    async def __call__(self, read: Callable[[Connection], T]) -> T:
-        if self.on_event_loop:
+    async def __call__(self, read: Callable[[Connection], T], quick: bool = True) -> T:
+        if quick and self.on_event_loop:
             return self.run_blocking(read)
         return await run_in_threadpool(self.run_blocking, read)

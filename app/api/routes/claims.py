@@ -17,7 +17,7 @@ from app.api.deps import MAX_REPEATS, PageParams, api_router, not_found
 from app.api.present import claim_page, json_response
 from app.api.reader import Reader
 from app.api.schemas import CSV_RESPONSES, NOT_FOUND, ClaimOut, ClaimPage
-from app.filters import ClaimFilters
+from app.filters import ClaimFilters, counts_per_source_suffice
 from app.ingest.schema import SLUG_PATTERN
 from app.pagination import Cursor, InvalidCursor
 
@@ -117,7 +117,8 @@ async def _page(
         )
         return total, documents, next_cursor, counts
 
-    total, documents, next_cursor, facet_counts = await reader(read)
+    quick = not (filters.q or facets) and counts_per_source_suffice(filters)
+    total, documents, next_cursor, facet_counts = await reader(read, quick)
     token = next_cursor.encode() if next_cursor else None
     next_url = str(request.url.include_query_params(cursor=token)) if token else None
     fields: dict[str, Any] = {
