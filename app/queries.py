@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
 from typing import Any
@@ -27,6 +27,7 @@ from app.filters import (
     source_conditions,
     source_table,
 )
+from app.lru import Lru
 from app.models import CLAIM_COUNT, DATASET, ENTITY, ENTITY_ALIAS, FIGURE, QUANTITY, TOPIC
 from app.pagination import Cursor
 
@@ -52,25 +53,10 @@ SORTS: dict[str, tuple[Any, bool]] = {
 }
 
 
-class _Statements:
-    """Statements built once per (kind, dialect, filter shape), then run with each request's
-    values: building a SQLAlchemy statement costs more than running it on this data. Bounded,
-    because a client can combine filters into many shapes."""
-
-    def __init__(self, max_entries: int = 512) -> None:
-        self.max_entries = max_entries
-        self._items: OrderedDict[tuple[object, ...], Executable] = OrderedDict()
-
-    def get(self, key: tuple[object, ...], build: Callable[[], Executable]) -> Executable:
-        statement = self._items.get(key)
-        if statement is None:
-            statement = self._items[key] = build()
-            if len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-        return statement
-
-
-_statements = _Statements()
+# Statements built once per (kind, dialect, filter shape), then run with each request's values:
+# building a SQLAlchemy statement costs more than running it on this data. Bounded, because a
+# client can combine filters into many shapes.
+_statements: Lru[tuple[object, ...], Executable] = Lru(512)
 
 
 def _run(
@@ -81,8 +67,12 @@ def _run(
     **values: Any,
 ) -> Any:
     key = (*kind, conn.dialect.name, shape(filters))
+    statement = _statements.get(key)
+    if statement is None:
+        statement = build()
+        _statements.put(key, statement)
     bound = {**parameters(filters), **(search.parameters(filters.q) if filters.q else {}), **values}
-    return conn.execute(_statements.get(key, build), bound)
+    return conn.execute(statement, bound)
 
 
 def _filtered(conn: Connection, filters: ClaimFilters) -> tuple[Any, list[Any], Any]:
@@ -286,7 +276,7 @@ FACETS = ("topic", "source", "country", "year", "entity")
 
 
 def facet_counts(
-    conn: Connection, filters: ClaimFilters, facets: list[str]
+    conn: Connection, filters: ClaimFilters, facets: Sequence[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """For each facet, how many of the filtered claims fall in each value (most first)."""
     out: dict[str, list[dict[str, Any]]] = {}

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.lru import Lru
 
 DatasetStamp = tuple[str, datetime]
 UNCACHED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/static")
@@ -68,23 +69,15 @@ class ResponseCache:
     """Least-recently-used complete responses, bounded in entries and in body size."""
 
     def __init__(self, max_entries: int = 2048, max_body: int = 512 * 1024) -> None:
-        self.max_entries = max_entries
         self.max_body = max_body
-        self._items: OrderedDict[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+        self._items: Lru[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = Lru(max_entries)
 
     def get(self, key: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
-        item = self._items.get(key)
-        if item is not None:
-            self._items.move_to_end(key)
-        return item
+        return self._items.get(key)
 
     def put(self, key: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        if len(body) > self.max_body or self.max_entries == 0:
-            return
-        self._items[key] = (status, headers, body)
-        self._items.move_to_end(key)
-        while len(self._items) > self.max_entries:
-            self._items.popitem(last=False)
+        if len(body) <= self.max_body:
+            self._items.put(key, (status, headers, body))
 
 
 class HttpCaching:
@@ -181,19 +174,15 @@ class CountCache:
 
     def __init__(self, stamps: DatasetStampCache, max_entries: int = 4096) -> None:
         self.stamps = stamps
-        self.max_entries = max_entries
-        self._items: OrderedDict[tuple[object, object], int] = OrderedDict()
+        self._items: Lru[tuple[object, object], int] = Lru(max_entries)
 
     def get_or_compute(self, key: object, compute: Callable[[], int]) -> int:
         stamp = self.stamps.get()
-        if stamp is None or self.max_entries == 0:
+        if stamp is None:
             return compute()
         full_key = (stamp[0], key)
-        if full_key in self._items:
-            self._items.move_to_end(full_key)
-            return self._items[full_key]
-        value = compute()
-        self._items[full_key] = value
-        while len(self._items) > self.max_entries:
-            self._items.popitem(last=False)
+        value = self._items.get(full_key)
+        if value is None:
+            value = compute()
+            self._items.put(full_key, value)
         return value

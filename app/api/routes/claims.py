@@ -112,9 +112,7 @@ async def _page(
         documents, next_cursor = (
             queries.list_claims(conn, filters, sort, limit, after) if total else ([], None)
         )
-        counts = (
-            queries.facet_counts(conn, filters, list(dict.fromkeys(facets))) if facets else None
-        )
+        counts = queries.facet_counts(conn, filters, facets) if facets else None
         return total, documents, next_cursor, counts
 
     quick = not (filters.q or facets) and counts_per_source_suffice(filters)
