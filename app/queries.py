@@ -260,18 +260,6 @@ def entity_aliases(conn: Connection) -> dict[str, str]:
     return dict(conn.execute(select(alias.alias, alias.entity_id)).all())
 
 
-def resolve_entities(conn: Connection, names: list[str]) -> dict[str, str | None]:
-    """Map each name or alias (any case) to its entity id, or None when nothing is known by it."""
-    alias = ENTITY_ALIAS.c
-    folded = {name: name.casefold() for name in names}
-    found: dict[str, str] = dict(
-        conn.execute(
-            select(alias.alias, alias.entity_id).where(alias.alias.in_(set(folded.values())))
-        ).all()
-    )
-    return {name: found.get(key) for name, key in folded.items()}
-
-
 FACETS = ("topic", "source", "country", "year", "entity")
 
 

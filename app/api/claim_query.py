@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -49,11 +48,14 @@ def _check_known(kind: str, values: list[str], known: frozenset[str]) -> None:
         )
 
 
-def _entity_ids(names: list[str], aliases: Mapping[str, str]) -> tuple[str, ...]:
+def _entity_ids(names: list[str], vocabulary: Vocabulary) -> tuple[str, ...]:
+    found = set()
     for name in names:
-        if name.casefold() not in aliases:
+        entity_id = vocabulary.entity_id(name)
+        if entity_id is None:
             raise invalid("entity", f"no entity is known as {name!r}; see /v1/entities", name)
-    return tuple(sorted({aliases[name.casefold()] for name in names}))
+        found.add(entity_id)
+    return tuple(sorted(found))
 
 
 class ClaimFilterParams(BaseModel):
@@ -117,7 +119,7 @@ async def claim_query(
         q=params.q,
         topics=tuple(params.topic),
         sources=tuple(params.source),
-        entities=_entity_ids(params.entity, vocabulary.aliases),
+        entities=_entity_ids(params.entity, vocabulary),
         countries=tuple(params.country),
         published_from=params.published_from,
         published_to=params.published_to,

@@ -18,6 +18,10 @@ class Vocabulary:
     sources: frozenset[str]
     aliases: Mapping[str, str]  # every name of an entity, case-folded -> its id
 
+    def entity_id(self, name: str) -> str | None:
+        """The entity known by this id, name or alias (in any case), if any."""
+        return self.aliases.get(name.casefold())
+
     @classmethod
     def read(cls, conn: Connection) -> Vocabulary:
         return cls(

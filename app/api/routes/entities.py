@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path, Query, Request
+from sqlalchemy import Connection
 
 from app import queries
 from app.api.claim_query import NO_CONTROL_CHARACTERS
 from app.api.csv_export import csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
+from app.api.reader import Reader
 from app.api.schemas import CSV_RESPONSES, NOT_FOUND, EntityDetail, EntityOut
+from app.api.vocabulary import Vocabulary
 from app.ingest.schema import EntityKind
 
 router = api_router(prefix="/v1", tags=["entities"])
@@ -31,8 +34,8 @@ def list_entities(
 
 
 @router.get("/entities/{entity}", response_model=EntityDetail, responses=NOT_FOUND)
-def get_entity(
-    conn: Conn,
+async def get_entity(
+    request: Request,
     entity: Annotated[
         str,
         Path(
@@ -43,9 +46,15 @@ def get_entity(
     ],
 ) -> dict[str, Any]:
     """One entity (found by id, name or any alias) and every claim about it."""
-    entity_id = queries.resolve_entities(conn, [entity])[entity]
+    vocabulary: Vocabulary = await request.app.state.vocabulary.get()
+    entity_id = vocabulary.entity_id(entity)
     if entity_id is None:
         raise not_found("entity", entity)
-    row = next(r for r in queries.list_entities(conn) if r["id"] == entity_id)
-    documents = queries.claim_documents(conn, queries.claim_ids_for_entity(conn, entity_id))
-    return {**row, "claim_items": [json.loads(d) for d in documents]}
+
+    def read(conn: Connection) -> dict[str, Any]:
+        row = next(r for r in queries.list_entities(conn) if r["id"] == entity_id)
+        documents = queries.claim_documents(conn, queries.claim_ids_for_entity(conn, entity_id))
+        return {**row, "claim_items": [json.loads(d) for d in documents]}
+
+    reader: Reader = request.app.state.reader
+    return await reader(read, quick=False)
