@@ -44,6 +44,8 @@ def claim_document(
         "quote": claim["quote"],
         "start": claim["quote_start"],
         "end": claim["quote_end"],
+        "kind": claim["kind"],
+        "part_of": claim["part_of"],
         "topics": sorted(topics),
         "entities": sorted(
             ({"id": e["id"], "name": e["name"], "kind": e["kind"]} for e in entities),

@@ -49,9 +49,14 @@ class ClaimFilters:
     period_from: date | None = None
     period_to: date | None = None
     units: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    part_of: tuple[str, ...] = ()  # claim ids, or TOP_LEVEL for claims that are part of none
     min_value: float | None = None
     max_value: float | None = None
     dated: bool = False  # only claims that state a period (the timeline)
+
+
+TOP_LEVEL = "none"
 
 
 def _is_set(value: object) -> bool:
@@ -61,7 +66,13 @@ def _is_set(value: object) -> bool:
 def shape(f: ClaimFilters) -> tuple[bool, ...]:
     """Which filters are set (and which kinds of country): all that decides the SQL text."""
     set_fields = tuple(_is_set(getattr(f, field.name)) for field in fields(f))
-    return (*set_fields, "unknown" in f.countries, bool(_known_countries(f)))
+    return (
+        *set_fields,
+        "unknown" in f.countries,
+        bool(_known_countries(f)),
+        TOP_LEVEL in f.part_of,
+        bool(_parents(f)),
+    )
 
 
 def parameters(f: ClaimFilters) -> dict[str, Any]:
@@ -76,6 +87,8 @@ def parameters(f: ClaimFilters) -> dict[str, Any]:
         "period_from": f.period_from,
         "period_to": f.period_to,
         "units": list(f.units),
+        "kinds": list(f.kinds),
+        "parents": _parents(f),
         "min_value": f.min_value,
         "max_value": f.max_value,
     }
@@ -85,9 +98,24 @@ def _known_countries(f: ClaimFilters) -> list[str]:
     return [c for c in f.countries if c != "unknown"]
 
 
+def _parents(f: ClaimFilters) -> list[str]:
+    return [p for p in f.part_of if p != TOP_LEVEL]
+
+
 def _bound(name: str, f: ClaimFilters) -> BindParameter[Any]:
     value = parameters(f)[name]
     return bindparam(name, value, expanding=isinstance(value, list))
+
+
+def _in_or_null(
+    column: ColumnElement[Any], name: str, f: ClaimFilters, or_null: bool
+) -> ColumnElement[bool]:
+    """`column IN (values of parameter name)`, or NULL when `or_null` (country `unknown`,
+    part_of `none`)."""
+    either = [column.in_(_bound(name, f))] if parameters(f)[name] else []
+    if or_null:
+        either.append(column.is_(None))
+    return or_(*either)
 
 
 def counts_per_source_suffice(f: ClaimFilters) -> bool:
@@ -108,10 +136,7 @@ def source_conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
     if f.sources:
         out.append(source.id.in_(_bound("sources", f)))
     if f.countries:
-        either = [source.country.in_(_bound("countries", f))] if _known_countries(f) else []
-        if "unknown" in f.countries:
-            either.append(source.country.is_(None))
-        out.append(or_(*either))
+        out.append(_in_or_null(source.country, "countries", f, "unknown" in f.countries))
     if f.published_from:
         out.append(source.published >= _bound("published_from", f))
     if f.published_to:
@@ -158,6 +183,10 @@ def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
                 and_(claim.period_start.is_(None), claim.period_end.is_not(None)),
             )
         )
+    if f.kinds:
+        out.append(claim.kind.in_(_bound("kinds", f)))
+    if f.part_of:
+        out.append(_in_or_null(claim.part_of, "parents", f, TOP_LEVEL in f.part_of))
     if f.dated:
         out.append(or_(claim.period_start.is_not(None), claim.period_end.is_not(None)))
     if f.units or f.min_value is not None or f.max_value is not None:

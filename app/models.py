@@ -68,7 +68,10 @@ class Claim(SQLModel, table=True):
     # columns alone: with one, SQLite's planner may fetch every match through it and sort them,
     # which costs as much as the corpus is large.
     __table_args__ = (
-        Index("ix_claim_listing", "id", "topic_mask", "source_id", "period_start", "period_end"),
+        Index(
+            "ix_claim_listing",
+            *("id", "topic_mask", "source_id", "period_start", "period_end", "kind", "part_of"),
+        ),
     )
 
     id: str = Field(primary_key=True)
@@ -81,6 +84,10 @@ class Claim(SQLModel, table=True):
     period_start: date | None = None
     period_end: date | None = None
     period_text: str | None = None
+    kind: str = Field(description="fact, commitment, position or rhetoric")
+    part_of: str | None = Field(
+        default=None, description="The claim (same source) this one restates a part of"
+    )
     note: str | None = None
     digest: str = Field(description="sha256 of the claim's curated content, to report changes")
     doc: str = Field(description="The claim's public JSON, rendered at ingest (app.claim_document)")

@@ -260,7 +260,7 @@ def entity_aliases(conn: Connection) -> dict[str, str]:
     return dict(conn.execute(select(alias.alias, alias.entity_id)).all())
 
 
-FACETS = ("topic", "source", "country", "year", "entity")
+FACETS = ("topic", "source", "country", "year", "entity", "kind")
 
 
 def facet_counts(
@@ -288,6 +288,9 @@ def _facet_query(conn: Connection, filters: ClaimFilters, facet: str) -> Executa
     elif facet == "entity":
         value = claim_entity.entity_id
         query = select(value, func.count()).join(ids, ids.c.id == claim_entity.claim_id)
+    elif facet == "kind":
+        value = claim.kind
+        query = select(value, func.count()).select_from(claim_table).join(ids, ids.c.id == claim.id)
     else:
         value = {
             "source": source.id,

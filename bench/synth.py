@@ -25,6 +25,8 @@ WORDS = (
     "agreement cooperation pipeline grid treaty waters caribou fisheries minerals supply chain "
     "summit ministers embassy consulate health vaccine exchange program relations"
 ).split()
+# about the real corpus's mix of kinds (half facts)
+KINDS = ("fact", "position", "fact", "commitment", "fact", "rhetoric")
 TOPIC_WEIGHTS = {
     "trade": 30, "economy": 20, "energy": 10, "defense": 10, "security": 10, "border": 10,
     "climate": 8, "environment": 6, "arctic": 5, "health": 6, "education": 4, "diplomacy": 15,
@@ -83,6 +85,7 @@ def generate(out: Path, n: int, seed: int = 7) -> None:
                 "id": f"syn-{s}-{c}",
                 "statement": f"Synthetic statement {sentence}",
                 "quote": sentence,
+                "kind": KINDS[c % len(KINDS)],  # not drawn from rng: the rest stays as it was
                 "topics": chosen,
             }
             if rng.random() < 0.3:

@@ -44,6 +44,8 @@ class OClaim:
     period_end: date | None
     quantities: tuple[tuple[float, str], ...]
     quote: str
+    kind: str
+    part_of: str | None
 
 
 class Oracle:
@@ -88,8 +90,13 @@ class Oracle:
                             (float(q["value"]), q["unit"]) for q in c.get("quantities") or []
                         ),
                         quote=c["quote"],
+                        kind=c["kind"],
+                        part_of=c.get("part_of"),
                     )
                 )
+
+    def claim(self, claim_id: str) -> OClaim:
+        return next(c for c in self.claims if c.id == claim_id)
 
     def ids(self, **f: Any) -> set[str]:
         """Claim ids matching filters named like the API's query parameters."""
@@ -119,6 +126,10 @@ class Oracle:
             if f.get("period_to") and not (
                 has_period and (c.period_start is None or c.period_start <= f["period_to"])
             ):
+                continue
+            if f.get("kind") and c.kind not in f["kind"]:
+                continue
+            if f.get("part_of") and (c.part_of or "none") not in f["part_of"]:
                 continue
             wants_quantity = "unit" in f or "min_value" in f or "max_value" in f
             if wants_quantity and not any(

@@ -71,6 +71,7 @@ def test_pinned_counts_per_source_and_topic() -> None:
     per_topic = Counter(t["topic_id"] for t in DATASET.claim_topics)
     assert dict(per_source) == CORPUS_COUNTS["per_source"]
     assert dict(per_topic) == CORPUS_COUNTS["per_topic"]
+    assert dict(Counter(c["kind"] for c in DATASET.claims)) == CORPUS_COUNTS["per_kind"]
     assert len(DATASET.claims) == CORPUS_COUNTS["claims"]
 
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
 from app.migrate import include_name, upgrade
+
+
+def mark_dataset_loaded(conn: Connection) -> None:
+    """A dataset row as an ingest before the migration under test would have left it."""
+    conn.execute(
+        text(
+            "INSERT INTO dataset (id, version, ingested_at, sources, claims) "
+            "VALUES (1, 'old', '2026-01-01 00:00:00', 5, 73)"
+        )
+    )
 
 
 def test_upgrade_from_empty_then_no_drift(empty_db: str) -> None:
@@ -30,12 +40,7 @@ def test_upgrading_past_derived_columns_unloads_the_dataset(empty_db: str) -> No
     upgrade(empty_db, "0002")
     engine = create_engine(empty_db)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO dataset (id, version, ingested_at, sources, claims) "
-                "VALUES (1, 'old', '2026-01-01 00:00:00', 5, 73)"
-            )
-        )
+        mark_dataset_loaded(conn)
     upgrade(empty_db)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM dataset")).scalar_one() == 0

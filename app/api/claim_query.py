@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from app.api.deps import MAX_REPEATS, IsoDate
 from app.api.vocabulary import Vocabulary
 from app.filters import ClaimFilters
-from app.ingest.schema import SLUG_PATTERN
+from app.ingest.schema import SLUG_PATTERN, ClaimKind
 from app.search import MAX_QUERY_LENGTH, EmptySearch, words
 
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]+$"
@@ -94,6 +94,17 @@ class ClaimFilterParams(BaseModel):
         max_length=MAX_REPEATS,
         description="Claims stating a quantity in this unit (USD, miles…)",
     )
+    kind: list[ClaimKind] = Field(
+        [],
+        max_length=MAX_REPEATS,
+        description="What the claim is: fact, commitment, position or rhetoric (any-of)",
+    )
+    part_of: list[SlugValue] = Field(
+        [],
+        max_length=MAX_REPEATS,
+        description="Claims that restate a part of this claim (id; any-of); `none`: only "
+        "top-level claims, i.e. without the restatements",
+    )
     min_value: FiniteFloat | None = Field(
         None, description="Claims stating a quantity ≥ this value"
     )
@@ -126,6 +137,8 @@ async def claim_query(
         period_from=params.period_from,
         period_to=params.period_to,
         units=tuple(params.unit),
+        kinds=tuple(params.kind),
+        part_of=tuple(params.part_of),
         min_value=params.min_value,
         max_value=params.max_value,
     )

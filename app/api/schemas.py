@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from app.ingest.schema import ClaimKind
+
 
 class SourceSummary(BaseModel):
     """Enough to cite a claim's source without a second request."""
@@ -60,6 +62,14 @@ class ClaimOut(BaseModel):
     quote: str = Field(description="Verbatim text of the source the claim rests on")
     start: int = Field(description="Offset (in characters) of the quote in the source text")
     end: int = Field(description="Offset just past the quote: source.text[start:end] == quote")
+    kind: ClaimKind = Field(
+        description="What the sentence is: a checkable fact, a commitment (announced plan or "
+        "intention), a position (stated view or policy) or rhetoric (a slogan)"
+    )
+    part_of: str | None = Field(
+        description="Id of the claim this one restates a part of (same source and quote "
+        "context); null for a top-level claim. `?part_of=none` lists only top-level claims"
+    )
     topics: list[str]
     entities: list[EntityRef]
     period: Period | None = Field(description="The time the claim is about, when it states one")

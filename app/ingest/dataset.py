@@ -168,6 +168,8 @@ def _load_dataset(seeds_dir: Path) -> Dataset:
     refs = _Refs.of(ds, topic_ids, entity_ids, figure_ids)
     sources = {source["id"]: source for source in ds.sources}
     claim_ids: dict[str, str] = {}
+    claim_sources: dict[str, str] = {}
+    parts: list[_PartOf] = []
     claim_files = (
         sorted(p for p in (seeds_dir / "claims").iterdir() if p.suffix in (".yaml", ".json"))
         if (seeds_dir / "claims").is_dir()
@@ -209,11 +211,45 @@ def _load_dataset(seeds_dir: Path) -> Dataset:
                 )
                 continue
             claim_ids[claim.id] = path.name
+            claim_sources[claim.id] = claims_file.source
             _add_claim(ds, errs, claim, content, position, context)
+            if claim.part_of is not None:
+                line = doc.line(("claims", position, "part_of"))
+                parts.append(_PartOf(path, line, claim.id, claim.part_of, claims_file.source))
+    _check_parts(errs, parts, claim_sources)
     if errs.errors:
         raise SeedsInvalid(errs.errors)
     ds.claim_counts = _claim_counts(ds)
     return ds
+
+
+@dataclass(frozen=True)
+class _PartOf:
+    """A claim's `part_of` link, kept until every claim file is read (the parent may follow)."""
+
+    path: Path
+    line: int | None
+    claim_id: str
+    parent: str
+    source: str
+
+
+def _check_parts(errs: _Collector, parts: list[_PartOf], claims: dict[str, str]) -> None:
+    """A part names another claim of its own source, and that claim is not itself a part: one
+    level, so hiding the parts (`part_of=none`) never hides a claim whose parent is shown."""
+    source_of = {part.claim_id: part.source for part in parts}
+    for part in parts:
+        if part.parent == part.claim_id:
+            message = "part_of names the claim itself"
+        elif part.parent not in claims:
+            message = f"part_of names unknown claim {part.parent!r}"
+        elif claims[part.parent] != part.source:
+            message = f"part_of names {part.parent!r}, a claim of another source"
+        elif part.parent in source_of:
+            message = f"part_of names {part.parent!r}, which is itself part of another claim"
+        else:
+            continue
+        errs.add(part.path, part.line, message, part.claim_id)
 
 
 @dataclass(frozen=True)
@@ -358,6 +394,8 @@ def _add_claim(
         "period_start": period_start,
         "period_end": period_end,
         "period_text": claim.period,
+        "kind": claim.kind,
+        "part_of": claim.part_of,
         "note": claim.note,
         "digest": _digest({**content, "source": source_id, "start": start}),
     }

@@ -25,6 +25,11 @@ EntityKind = Literal[
     "organization", "agreement", "document", "program", "forum", "event", "person", "place",
     "country", "other",
 ]  # fmt: skip
+ClaimKind = Literal["fact", "commitment", "position", "rhetoric"]
+KIND_DESCRIPTION = (
+    "What the sentence is: fact (checkable), commitment (announced plan or intention), "
+    "position (stated view or policy), rhetoric (slogan); see seeds/README.md"
+)
 Qualifier = Literal["exact", "about", "nearly", "more_than", "at_least", "less_than", "at_most"]
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -178,6 +183,7 @@ class ClaimEntry(_Strict):
     id: Slug
     statement: Text
     quote: Text
+    kind: ClaimKind = Field(description=KIND_DESCRIPTION)
     topics: list[Slug] = Field(min_length=1)
     entities: list[Slug] = _none_listed()
     period: Period | None = None
@@ -187,6 +193,11 @@ class ClaimEntry(_Strict):
     )
     start: Annotated[int, Field(ge=0)] | None = Field(
         default=None, description="Optional: checked against where the quote really starts"
+    )
+    part_of: Slug | None = Field(
+        default=None,
+        description="Id of the claim (same source) this one restates a part of; clients can "
+        "hide such claims with ?part_of=none",
     )
     note: Text | None = None
 

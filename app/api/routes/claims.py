@@ -24,7 +24,7 @@ from app.pagination import Cursor, InvalidCursor
 router = api_router(prefix="/v1", tags=["claims"])
 
 Sort = Literal["relevance", "id", "-id", "published", "-published", "period", "-period"]
-Facet = Literal["topic", "source", "country", "year", "entity"]
+Facet = Literal["topic", "source", "country", "year", "entity", "kind"]
 
 
 class ClaimPageParams(PageParams):
@@ -50,9 +50,9 @@ async def _timeline_page(page: Annotated[PageParams, Query()]) -> PageParams:
 
 
 CSV_COLUMNS = [
-    "id", "statement", "quote", "start", "end", "topics", "entities", "period_text",
-    "period_start", "period_end", "quantities", "source_id", "source_name", "publisher",
-    "published", "published_precision", "url", "citation",
+    "id", "kind", "part_of", "statement", "quote", "start", "end", "topics", "entities",
+    "period_text", "period_start", "period_end", "quantities", "source_id", "source_name",
+    "publisher", "published", "published_precision", "url", "citation",
 ]  # fmt: skip
 CSV_BATCH = 500
 
@@ -139,7 +139,7 @@ async def list_claims(
 ) -> Any:
     """Claims matching every filter given (repeated values of one filter match any of them).
 
-    With `facet=topic` (or source, country, year of publication, entity) the answer also has
+    With `facet=topic` (or source, country, year of publication, entity, kind) the answer also has
     `facets`: counts for the whole filtered set, e.g. to show "Arctic (12) · Trade (48)".
     CSV (`format=csv`) returns every matching claim, not one page.
     """
