@@ -7,6 +7,7 @@ commit; an accidental deletion fails here.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -58,6 +59,60 @@ def test_quantities_are_stated_in_their_quotes() -> None:
     quotes = {c["id"]: c["quote"] for c in DATASET.claims}
     for quantity in DATASET.quantities:
         assert quantity["as_stated"] in quotes[quantity["claim_id"]]
+
+
+# How a statement names whose word it is (seeds/README.md, "Editorial standard for statements").
+ATTRIBUTION = re.compile(
+    r"According to the (State Department's .*fact sheet|Government of Canada|article), "
+    r"|State Department|Government of Canada|the article|(Pompeo|Blinken) said"
+)
+
+
+def test_figures_positions_and_rhetoric_are_attributed_to_their_source() -> None:
+    """A number, a stated view or a slogan is the source's, never the dataset's own voice."""
+    quantified = {q["claim_id"] for q in DATASET.quantities}
+    for claim in DATASET.claims:
+        if claim["id"] in quantified or claim["kind"] in ("position", "rhetoric"):
+            assert ATTRIBUTION.search(claim["statement"]), claim["id"]
+
+
+def test_an_attribution_names_the_claims_own_source() -> None:
+    prefixes = {
+        "gac-canada-united-states-relations": "According to the Government of Canada, ",
+        "article-us-canada-relationship-undated": "According to the article, ",
+    }
+    for claim in DATASET.claims:
+        statement = claim["statement"]
+        if statement.startswith("According to"):
+            expected = prefixes.get(claim["source_id"], "According to the State Department's ")
+            assert statement.startswith(expected), claim["id"]
+
+
+def test_arctic_claims_name_the_arctic_entity() -> None:
+    """The topics.yaml rule for `arctic`: topic and entity go together."""
+    topics = {(t["claim_id"], t["topic_id"]) for t in DATASET.claim_topics}
+    entities = {(e["claim_id"], e["entity_id"]) for e in DATASET.claim_entities}
+    for claim in DATASET.claims:
+        key = (claim["id"], "arctic")
+        assert (key in topics) == (key in entities), claim["id"]
+
+
+def test_parts_restate_a_top_level_claim_and_short_quotes_are_widened() -> None:
+    parents = {c["part_of"] for c in DATASET.claims if c["part_of"]}
+    by_id = {c["id"]: c for c in DATASET.claims}
+    assert parents, "restatements are linked to the claim they restate"
+    for parent in parents:
+        assert by_id[parent]["part_of"] is None, parent
+    for claim in DATASET.claims:
+        if len(claim["quote"].split()) <= 5:  # must stand alone: one of these reviewed claims
+            assert claim["id"] in SHORT_QUOTES_THAT_STAND_ALONE, claim["id"]
+
+
+# Reviewed: each of these quotes supports its statement without the surrounding text.
+SHORT_QUOTES_THAT_STAND_ALONE = {
+    "gc-climate-change-knows-no-borders",
+    "gc-global-challenges-global-solutions",
+}
 
 
 @pytest.mark.parametrize("source", [s["id"] for s in DATASET.sources])
