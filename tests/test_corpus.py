@@ -104,6 +104,9 @@ def test_parts_restate_a_top_level_claim_and_short_quotes_are_widened() -> None:
     for parent in parents:
         assert by_id[parent]["part_of"] is None, parent
     for claim in DATASET.claims:
+        if claim["part_of"]:  # a restatement is the same kind of sentence as what it restates
+            assert claim["kind"] == by_id[claim["part_of"]]["kind"], claim["id"]
+    for claim in DATASET.claims:
         if len(claim["quote"].split()) <= 5:  # must stand alone: one of these reviewed claims
             assert claim["id"] in SHORT_QUOTES_THAT_STAND_ALONE, claim["id"]
 
