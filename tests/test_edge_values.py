@@ -11,7 +11,10 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-STRING_PARAMS = ["q", "topic", "source", "entity", "unit", "cursor", "country", "sort"]
+STRING_PARAMS = [
+    "q", "topic", "source", "entity", "unit", "cursor", "country", "sort", "kind", "part_of",
+    "facet",
+]  # fmt: skip
 HOSTILE = [
     "\x00", "a\x00b", "\x1b[31m", "\r\nSet-Cookie: x=1", "' OR 1=1 --", "'; DROP TABLE claim; --",
     '" AND 1=1', "NEAR(a b)", "*", "a:b", "%00", "../../etc/passwd", "😀" * 30, "\u202e",
