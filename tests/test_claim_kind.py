@@ -189,7 +189,16 @@ def test_part_of_must_name_another_top_level_claim_of_the_same_source(seeds: Pat
         (ids[2], "no-such-claim", "part_of names unknown claim 'no-such-claim'"),
         (ids[3], other_ids[0], f"part_of names {other_ids[0]!r}, a claim of another source"),
     ]
-    lines = {claim: set_part_of(path, claim, parent) for claim, parent, _ in cases}
+    parent = ids[4]
+    kind = ORACLE.claim(parent).kind
+    other_kind = next(i for i in ids[5:] if ORACLE.claim(i).kind != kind)
+    cases.append(
+        (other_kind, parent, f"part_of names {parent!r}, a {kind}: a part restates its parent")
+    )
+    for claim, parent, _ in cases:
+        set_part_of(path, claim, parent)
+    text = path.read_text(encoding="utf-8").split("\n")
+    lines = {claim: text.index(f"  - id: {claim}") + 2 for claim, _, _ in cases}
     code, out = check(seeds)
     assert code == 1, out
     for claim, _, message in cases:

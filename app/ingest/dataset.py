@@ -168,7 +168,7 @@ def _load_dataset(seeds_dir: Path) -> Dataset:
     refs = _Refs.of(ds, topic_ids, entity_ids, figure_ids)
     sources = {source["id"]: source for source in ds.sources}
     claim_ids: dict[str, str] = {}
-    claim_sources: dict[str, str] = {}
+    claim_sources: dict[str, tuple[str, str]] = {}  # id -> (source, kind)
     parts: list[_PartOf] = []
     claim_files = (
         sorted(p for p in (seeds_dir / "claims").iterdir() if p.suffix in (".yaml", ".json"))
@@ -211,7 +211,7 @@ def _load_dataset(seeds_dir: Path) -> Dataset:
                 )
                 continue
             claim_ids[claim.id] = path.name
-            claim_sources[claim.id] = claims_file.source
+            claim_sources[claim.id] = (claims_file.source, claim.kind)
             _add_claim(ds, errs, claim, content, position, context)
             if claim.part_of is not None:
                 line = doc.line(("claims", position, "part_of"))
@@ -234,19 +234,28 @@ class _PartOf:
     source: str
 
 
-def _check_parts(errs: _Collector, parts: list[_PartOf], claims: dict[str, str]) -> None:
+def _check_parts(
+    errs: _Collector, parts: list[_PartOf], claims: dict[str, tuple[str, str]]
+) -> None:
     """A part names another claim of its own source, and that claim is not itself a part: one
-    level, so hiding the parts (`part_of=none`) never hides a claim whose parent is shown."""
+    level, so hiding the parts (`part_of=none`) never hides a claim whose parent is shown. A
+    part restates its parent, so it is the same kind of sentence."""
     source_of = {part.claim_id: part.source for part in parts}
     for part in parts:
+        parent = claims.get(part.parent)
         if part.parent == part.claim_id:
             message = "part_of names the claim itself"
-        elif part.parent not in claims:
+        elif parent is None:
             message = f"part_of names unknown claim {part.parent!r}"
-        elif claims[part.parent] != part.source:
+        elif parent[0] != part.source:
             message = f"part_of names {part.parent!r}, a claim of another source"
         elif part.parent in source_of:
             message = f"part_of names {part.parent!r}, which is itself part of another claim"
+        elif parent[1] != claims[part.claim_id][1]:
+            message = (
+                f"part_of names {part.parent!r}, a {parent[1]}: a part restates its parent, "
+                f"so its kind must be {parent[1]} too, not {claims[part.claim_id][1]}"
+            )
         else:
             continue
         errs.add(part.path, part.line, message, part.claim_id)
