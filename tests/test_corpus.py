@@ -10,6 +10,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,6 +110,18 @@ def test_parts_restate_a_top_level_claim_and_short_quotes_are_widened() -> None:
     for claim in DATASET.claims:
         if len(claim["quote"].split()) <= 5:  # must stand alone: one of these reviewed claims
             assert claim["id"] in SHORT_QUOTES_THAT_STAND_ALONE, claim["id"]
+
+
+def test_claims_that_share_a_quote_are_linked() -> None:
+    """Two claims on one quote are a restatement: one is part of the other, or both are parts
+    of the same claim, so `part_of=none` shows the quote once."""
+    first: dict[tuple[str, str], dict[str, Any]] = {}
+    for claim in DATASET.claims:
+        other = first.setdefault((claim["source_id"], claim["quote"]), claim)
+        if other is not claim:
+            linked = {claim["part_of"], other["part_of"]} & {claim["id"], other["id"]}
+            siblings = claim["part_of"] is not None and claim["part_of"] == other["part_of"]
+            assert linked or siblings, (other["id"], claim["id"])
 
 
 # Reviewed: each of these quotes supports its statement without the surrounding text.
