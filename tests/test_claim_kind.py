@@ -217,14 +217,15 @@ def test_part_of_is_one_level_deep(seeds: Path) -> None:
 
 @pytest.fixture
 def part_of_db(empty_db: str, seeds: Path) -> Iterator[tuple[TestClient, str, str]]:
-    """The seeds with one more link (a parent's own parts are known), loaded into a new db."""
+    """The seeds with one more link (between two claims of one kind), loaded into a new db."""
     path, ids = claims_of(seeds, "usdos-2019-strengthening-our-alliance")
-    top = unlinked(ids)
-    set_part_of(path, top[1], top[0])
+    parent, *others = unlinked(ids)
+    part = next(i for i in others if ORACLE.claim(i).kind == ORACLE.claim(parent).kind)
+    set_part_of(path, part, parent)
     ingest(empty_db, seeds)
     app = create_app(Settings(database_url=empty_db))
     with TestClient(app) as client:
-        yield client, top[0], top[1]
+        yield client, parent, part
     app.state.engine.dispose()
 
 
