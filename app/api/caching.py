@@ -1,10 +1,12 @@
 """HTTP caching for a dataset that changes only at ingest: ETag, Last-Modified, 304s, and an
 in-process response cache.
 
-A response is a pure function of (dataset version, path, query string, requested format), so
-the validator is computed before the route runs: a matching If-None-Match is answered 304
-without touching the query at all, and a repeated request is answered from memory (the key
-holds the dataset version, so a new ingest makes old entries unreachable; LRU evicts them).
+A response is a pure function of (dataset version, path, query string, negotiated
+representation): links in bodies come from PUBLIC_BASE_URL or are relative, never from the
+request's Host. So the validator is computed before the route runs: a matching If-None-Match
+is answered 304 without touching the query at all, and a repeated request is answered from
+memory (the key holds the dataset version, so a new ingest makes old entries unreachable; LRU
+evicts them).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from email.utils import format_datetime, parsedate_to_datetime
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.negotiation import JSON_ONLY, MEDIA_TYPES, negotiate
+from app.api.problems import problem_response
 from app.lru import Lru
 
 DatasetStamp = tuple[str, datetime]
@@ -44,21 +48,21 @@ class DatasetStampCache:
         return self._value
 
 
-def _etag(version: str, scope: Scope, headers: Headers) -> str:
-    variant = "csv" if "text/csv" in headers.get("accept", "") else ""
-    key = f"{scope['path']}?{scope.get('query_string', b'').decode('latin-1')}#{variant}"
+def _etag(version: str, scope: Scope, chosen: str) -> str:
+    key = f"{scope['path']}?{scope.get('query_string', b'').decode('latin-1')}#{chosen}"
     return f'W/"{version}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"'
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
     candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in candidates or etag.removeprefix("W/") in candidates
+    return etag.removeprefix("W/") in candidates
 
 
 def _not_modified_since(if_modified_since: str, ingested_at: datetime) -> bool:
+    """False for a date that cannot be read: RFC 9110 §13.1.3 says to ignore it then."""
     try:
         since = parsedate_to_datetime(if_modified_since)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return False
     if since.tzinfo is None:
         return False
@@ -80,18 +84,33 @@ class ResponseCache:
             self._items.put(key, (status, headers, body))
 
 
+async def _not_modified(send: Send, validators: dict[str, str]) -> None:
+    raw = [(k.encode(), v.encode()) for k, v in validators.items()]
+    await send({"type": "http.response.start", "status": 304, "headers": raw})
+    await send({"type": "http.response.body", "body": b""})
+
+
 class HttpCaching:
+    """Negotiation, validators, 304s and the response cache, for every cacheable GET.
+
+    Sits inside the layers that add per-request headers (request id, CORS): what it keeps is
+    only what the body and its representation determine, so a hit never replays another
+    client's headers.
+    """
+
     def __init__(
         self,
         app: ASGIApp,
         stamps: DatasetStampCache,
         max_age: int,
         responses: ResponseCache | None = None,
+        offered: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.app = app
         self.stamps = stamps
         self.max_age = max_age
         self.responses = responses or ResponseCache()
+        self.offered = offered if offered is not None else {}
         self._validators: tuple[DatasetStamp, dict[str, str]] | None = None
 
     def _validators_of(self, stamp: DatasetStamp) -> dict[str, str]:
@@ -102,7 +121,7 @@ class HttpCaching:
                 {
                     "last-modified": format_datetime(stamp[1], usegmt=True),
                     "cache-control": f"public, max-age={self.max_age}",
-                    "vary": "Accept, Accept-Encoding, Origin",
+                    "vary": "Accept, Accept-Encoding",
                 },
             )
         return self._validators[1]
@@ -115,57 +134,92 @@ class HttpCaching:
         ):
             await self.app(scope, receive, send)
             return
+        offered = self.offered.get(scope["path"], JSON_ONLY)
+        chosen = negotiate(scope, offered)
+        if chosen is None:
+            names = " or ".join(MEDIA_TYPES[name] for name in offered)
+            response = problem_response(
+                406, f"this resource is available as {names} only", scope["path"][:200]
+            )
+            response.headers["vary"] = "Accept"
+            await response(scope, receive, send)
+            return
         stamp = self.stamps.get()
         if stamp is None:
             await self.app(scope, receive, send)
             return
         version, ingested_at = stamp
         request_headers = Headers(scope=scope)
-        etag = _etag(version, scope, request_headers)
+        etag = _etag(version, scope, chosen)
         validators = {"etag": etag, **self._validators_of(stamp)}
         if_none_match = request_headers.get("if-none-match")
-        if (if_none_match and _matches(if_none_match, etag)) or (
-            not if_none_match
-            and "if-modified-since" in request_headers
-            and _not_modified_since(request_headers["if-modified-since"], ingested_at)
-        ):
-            raw = [(k.encode(), v.encode()) for k, v in validators.items()]
-            await send({"type": "http.response.start", "status": 304, "headers": raw})
-            await send({"type": "http.response.body", "body": b""})
+        # A matching tag can only come from a 200 of this version: answer without the route.
+        # `*` and If-Modified-Since hold only if the URL has a representation at all, i.e. the
+        # route answers 200; a 404 or 422 is passed on as it is.
+        if if_none_match is not None and _matches(if_none_match, etag):
+            await _not_modified(send, validators)
             return
+        if if_none_match is not None:
+            only_if_absent = any(tag.strip() == "*" for tag in if_none_match.split(","))
+        else:
+            since = request_headers.get("if-modified-since")
+            only_if_absent = since is not None and _not_modified_since(since, ingested_at)
 
-        cache_key = "|".join(
-            (etag, request_headers.get("accept-encoding", ""), request_headers.get("origin", ""))
-        )
+        cache_key = f"{etag}|{request_headers.get('accept-encoding', '')}"
         cached = self.responses.get(cache_key)
         if cached is not None:
+            if only_if_absent:
+                await _not_modified(send, validators)
+                return
             status, raw_headers, body = cached
-            await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+            start = {"type": "http.response.start", "status": status, "headers": list(raw_headers)}
+            await send(start)
             await send({"type": "http.response.body", "body": body})
             return
-        start: Message | None = None
+        await self.app(scope, receive, self._keeping(send, cache_key, validators, only_if_absent))
+
+    def _keeping(
+        self, send: Send, cache_key: str, validators: dict[str, str], not_modified: bool
+    ) -> Send:
+        """A `send` that adds the validators to a 200, keeps it for later and, when the
+        request's precondition holds, answers 304 instead of the body."""
+        headers_kept: list[tuple[bytes, bytes]] | None = None
         chunks: list[bytes] | None = []
+        size = 0
+        passing = False
 
-        async def send_with_validators(message: Message) -> None:
-            nonlocal start, chunks
+        async def wrapped(message: Message) -> None:
+            nonlocal headers_kept, chunks, size, passing
             if message["type"] == "http.response.start":
-                if message["status"] == 200:
-                    headers = MutableHeaders(scope=message)
-                    for key, value in validators.items():
-                        headers[key] = value
-                    start = message
-                else:
-                    chunks = None
-            elif message["type"] == "http.response.body" and chunks is not None:
-                chunks.append(message.get("body", b""))
-                if sum(map(len, chunks)) > self.responses.max_body:
+                if message["status"] != 200:
+                    passing = True
+                    await send(message)
+                    return
+                headers = MutableHeaders(scope=message)
+                for key, value in validators.items():
+                    headers[key] = value
+                headers_kept = list(message["headers"])  # before outer layers add theirs
+                if not not_modified:
+                    await send(message)
+                return
+            if passing or message["type"] != "http.response.body":
+                await send(message)
+                return
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            if chunks is not None:
+                chunks.append(body)
+                size += len(body)
+                if size > self.responses.max_body:
                     chunks = None  # too big to keep (e.g. a CSV export): just pass it on
-                elif not message.get("more_body", False) and start is not None:
-                    body = b"".join(chunks)
-                    self.responses.put(cache_key, 200, list(start["headers"]), body)
-            await send(message)
+                elif not more and headers_kept is not None:
+                    self.responses.put(cache_key, 200, headers_kept, b"".join(chunks))
+            if not not_modified:
+                await send(message)
+            elif not more:
+                await _not_modified(send, validators)
 
-        await self.app(scope, receive, send_with_validators)
+        return wrapped
 
 
 class CountCache:

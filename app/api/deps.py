@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import Connection
 
-from app.api.csv_export import FORMAT_DESCRIPTION
 from app.core.config import Settings
 from app.pagination import MAX_CURSOR_LENGTH
 
@@ -115,7 +114,9 @@ class PageParams(BaseModel):
     cursor: str | None = Field(
         None, max_length=MAX_CURSOR_LENGTH, description="next_cursor from the previous page"
     )
-    format: Literal["json", "csv"] | None = Field(None, description=FORMAT_DESCRIPTION)
+    # Negotiated before the route runs (app.api.negotiation); not documented, so clients
+    # generated from the JSON operation never see CSV (each list has a `.csv` path for that).
+    format: Literal["json", "csv"] | None = Query(None, include_in_schema=False)
 
     def page_size(self, config: Settings) -> int:
         """The requested page size, checked against the configured maximum."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from datetime import UTC
 
@@ -25,13 +26,17 @@ from app.api.caching import (
     HttpCaching,
     ResponseCache,
 )
+from app.api.csv_export import CSV_LISTS, ExportSlots
 from app.api.methods import ReadOnlyMethods
+from app.api.negotiation import offers
 from app.api.reader import Reader
+from app.api.request_guard import RequestGuard
 from app.api.routes import catalog, claims, entities, figures, health
 from app.api.security import SecurityHeaders
 from app.api.vocabulary import VocabularyCache
 from app.core.config import Settings
 from app.db import reader_engine
+from app.pagination import CursorSigner
 
 DESCRIPTION = """
 Curated, citable facts about U.S.–Canada relations.
@@ -48,6 +53,11 @@ HEAD and OPTIONS exist.
 """
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+# What a browser app on another origin may send and read (conditional requests, paging links,
+# request ids for support, when to retry).
+CORS_REQUEST_HEADERS = ["If-None-Match", "If-Modified-Since", "X-Request-ID"]
+CORS_EXPOSED_HEADERS = ["Link", "ETag", "Last-Modified", "X-Request-ID", "Retry-After"]
 
 TAGS = [
     {"name": "claims", "description": "Facts drawn from the sources, filterable and citable."},
@@ -78,6 +88,14 @@ def _stamp_loader(engine: Engine) -> Callable[[], DatasetStamp | None]:
     return load
 
 
+def _cursor_secret(settings: Settings) -> bytes:
+    """The configured secret; else one for this process only (`bilateral serve` sets one that
+    its workers share, so a cursor works on whichever worker the next request reaches)."""
+    if settings.cursor_secret is not None:
+        return settings.cursor_secret.get_secret_value().encode()
+    return secrets.token_bytes(32)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     access_log.configure(settings.log_level)
@@ -98,31 +116,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = reader_engine(settings.reader_url, settings.query_timeout_ms)
     app.state.reader = Reader(app.state.engine)
     stamps = DatasetStampCache(_stamp_loader(app.state.engine))
+    app.state.stamps = stamps
+    app.state.cursors = CursorSigner(_cursor_secret(settings))
+    app.state.csv_slots = ExportSlots(settings.csv_concurrency)
     app.state.vocabulary = VocabularyCache(stamps, app.state.reader)
     app.state.counts = CountCache(stamps, max_entries=settings.response_cache_entries)
     problems.install(app)
     for router in (claims.router, catalog.router, entities.router, figures.router, health.router):
         app.include_router(router)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_credentials=False,
-    )
     registry = CollectorRegistry()  # one per app: tests and workers never share counters
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
     Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app)
     app.state.metrics_registry = registry
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(SecurityHeaders)
-    # Outside the header-adding layers: a cached response is stored with all its headers, so a
-    # hit is answered with no per-request work but the request id.
+    # The cache keeps what the body and its negotiated representation determine; every layer
+    # outside it adds per-request headers (CORS, security, request id) to hits and 304s alike.
     app.add_middleware(
         HttpCaching,
         stamps=stamps,
         max_age=settings.cache_max_age,
         responses=ResponseCache(max_entries=settings.response_cache_entries),
+        offered=offers(CSV_LISTS),
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
+        allow_credentials=False,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        RequestGuard, allowed_hosts=settings.trusted_hosts, max_headers=settings.max_headers
     )
     app.add_middleware(AccessLog)
     app.add_middleware(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import Response
+from fastapi import Request, Response
 
 from app.claim_document import dumps
 from app.highlight import mark
@@ -33,6 +33,25 @@ def with_highlights(document: str, search_words: list[str] | None) -> str:
         "quote": mark(claim["quote"], search_words),
     }
     return dumps(claim)
+
+
+def page_link(request: Request, **params: str) -> str:
+    """This request's URL with `params` replaced: under PUBLIC_BASE_URL, else relative. Never
+    built from the Host header, which the client controls (and the response cache ignores)."""
+    url = request.url.include_query_params(**params)
+    base = request.app.state.settings.public_base_url or ""
+    return f"{base}{url.path}?{url.query}"
+
+
+def dataset_version(request: Request) -> str:
+    """The loaded dataset's version (cursors are signed per version); "" if unknown."""
+    stamp = request.app.state.stamps.get()
+    return stamp[0] if stamp else ""
+
+
+def link_header(next_url: str | None) -> dict[str, str]:
+    """The RFC 8288 Link header for a next page (none on the last page)."""
+    return {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
 
 
 def json_response(body: str, headers: dict[str, str] | None = None) -> Response:

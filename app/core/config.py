@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///bilateral.db"
@@ -39,6 +40,58 @@ class Settings(BaseSettings):
         default=2048, ge=0, description="Responses kept in memory per worker (0 disables)"
     )
     cache_max_age: int = Field(default=300, ge=0, description="Cache-Control max-age in seconds")
+
+    public_base_url: str | None = Field(
+        default=None,
+        description="Scheme and host (and path prefix) for links in answers, e.g. "
+        "https://facts.example.org; unset: links are relative. Never taken from Host",
+    )
+    allowed_hosts: str = Field(
+        default="", description="Comma-separated Host values accepted (*.example.org); empty: any"
+    )
+    cursor_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs paging cursors (with the dataset version); the same on every "
+        "instance. Unset: `bilateral serve` draws one per start, shared by its workers",
+    )
+    header_read_timeout: float = Field(
+        default=10, gt=0, le=300, description="Seconds a client has to send a request's headers"
+    )
+    max_header_bytes: int = Field(
+        default=16_384, ge=1024, le=1_048_576, description="Largest request line + headers"
+    )
+    max_headers: int = Field(default=100, ge=10, le=1000, description="Most headers per request")
+    timeout_keep_alive: int = Field(
+        default=5, ge=1, le=300, description="Seconds an idle keep-alive connection stays open"
+    )
+    csv_max_rows: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Claims per CSV page (Link: next for more)"
+    )
+    csv_page_seconds: float = Field(
+        default=5, gt=0, le=300, description="Time to read one CSV page; a slower page ends early"
+    )
+    csv_concurrency: int = Field(
+        default=2, ge=1, le=64, description="CSV pages read at once per worker; others wait"
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        """An absolute http(s) URL without query or fragment; no trailing slash."""
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.query + parts.fragment
+        ):
+            raise ValueError("PUBLIC_BASE_URL must look like https://host[:port][/prefix]")
+        return value.strip().rstrip("/")
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
 
     @property
     def reader_url(self) -> str:

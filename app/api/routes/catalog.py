@@ -7,10 +7,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 
 from app import queries
-from app.api.csv_export import csv_response, wants_csv
+from app.api.csv_export import add_csv_twin, csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
 from app.api.schemas import (
-    CSV_RESPONSES,
     NOT_FOUND,
     Source,
     SourceWithText,
@@ -27,7 +26,7 @@ SOURCE_COLUMNS = [
 ]  # fmt: skip
 
 
-@router.get("/sources", response_model=list[Source], tags=["sources"], responses=CSV_RESPONSES)
+@router.get("/sources", response_model=list[Source], tags=["sources"])
 def list_sources(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """Every source document with its provenance and claim count."""
     rows = queries.list_sources(conn)
@@ -48,8 +47,12 @@ def get_source(
     return row
 
 
-@router.get("/topics", response_model=list[TopicOut], tags=["topics"], responses=CSV_RESPONSES)
+@router.get("/topics", response_model=list[TopicOut], tags=["topics"])
 def list_topics(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """The controlled topic vocabulary with the number of claims on each topic."""
     rows = queries.list_topics(conn)
     return csv_response(rows, ["id", "name", "description", "claims"], "topics") if csv else rows
+
+
+add_csv_twin(router, "/sources", list_sources, "Sources")
+add_csv_twin(router, "/topics", list_topics, "Topics")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request, Response
@@ -12,14 +12,14 @@ from sqlalchemy import Connection, Engine
 
 from app import queries
 from app.api.claim_query import ClaimQuery, claim_query, invalid
-from app.api.csv_export import csv_requested, csv_response
+from app.api.csv_export import add_csv_twin, csv_page, csv_requested
 from app.api.deps import MAX_REPEATS, PageParams, api_router, not_found
-from app.api.present import claim_page, json_response
+from app.api.present import claim_page, dataset_version, json_response, link_header, page_link
 from app.api.reader import Reader
-from app.api.schemas import CSV_RESPONSES, NOT_FOUND, ClaimOut, ClaimPage
+from app.api.schemas import NOT_FOUND, ClaimOut, ClaimPage
 from app.filters import ClaimFilters, counts_per_source_suffice
 from app.ingest.schema import SLUG_PATTERN
-from app.pagination import Cursor, InvalidCursor
+from app.pagination import Cursor, CursorSigner, InvalidCursor
 
 router = api_router(prefix="/v1", tags=["claims"])
 
@@ -54,7 +54,6 @@ CSV_COLUMNS = [
     "period_text", "period_start", "period_end", "quantities", "source_id", "source_name",
     "publisher", "published", "published_precision", "url", "citation",
 ]  # fmt: skip
-CSV_BATCH = 500
 
 
 def _csv_row(claim: dict[str, Any]) -> dict[str, Any]:
@@ -74,15 +73,17 @@ def _csv_row(claim: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _every_claim(engine: Engine, filters: ClaimFilters, sort: str) -> Iterator[dict[str, Any]]:
-    """All matching claims in keyset batches, each batch on a short-lived connection."""
-    after = None
-    while True:
+def _claim_rows(
+    engine: Engine, filters: ClaimFilters, sort: str
+) -> Callable[[Cursor | None, int], tuple[list[dict[str, Any]], Cursor | None]]:
+    """A reader of CSV rows in keyset batches, each batch on a short-lived connection."""
+
+    def read(after: Cursor | None, count: int) -> tuple[list[dict[str, Any]], Cursor | None]:
         with engine.connect() as conn:
-            documents, after = queries.list_claims(conn, filters, sort, CSV_BATCH, after)
-        yield from (_csv_row(json.loads(document)) for document in documents)
-        if after is None:
-            return
+            documents, next_cursor = queries.list_claims(conn, filters, sort, count, after)
+        return [_csv_row(json.loads(document)) for document in documents], next_cursor
+
+    return read
 
 
 async def _page(
@@ -92,17 +93,25 @@ async def _page(
     sort: str,
     facets: list[Facet] | None = None,
 ) -> Response:
-    limit, cursor = page.page_size(request.app.state.settings), page.cursor
+    settings = request.app.state.settings
     if sort == "relevance" and not query.filters.q:
         raise invalid("sort", "sort=relevance needs a full-text query q", sort)
-    reader: Reader = request.app.state.reader
-    if csv_requested(request, page.format):
-        return csv_response(_every_claim(reader.engine, query.filters, sort), CSV_COLUMNS, "claims")
+    signer: CursorSigner = request.app.state.cursors
+    version = dataset_version(request)
     try:
-        after = Cursor.decode(cursor, sort) if cursor else None
+        after = signer.decode(page.cursor, sort, version) if page.cursor else None
     except InvalidCursor as exc:
-        raise invalid("cursor", str(exc), cursor) from exc
+        raise invalid("cursor", str(exc), page.cursor) from exc
+    reader: Reader = request.app.state.reader
     filters = query.filters
+    if csv_requested(request):
+        rows = min(page.limit or settings.csv_max_rows, settings.csv_max_rows)
+        read_rows = _claim_rows(reader.engine, filters, sort)
+        name = "timeline" if filters.dated else "claims"
+        return await csv_page(
+            request, CSV_COLUMNS, name, read_rows, after, rows, lambda c: signer.encode(c, version)
+        )
+    limit = page.page_size(settings)
 
     def read(conn: Connection) -> tuple[int, list[str], Cursor | None, dict[str, Any] | None]:
         total = request.app.state.counts.get_or_compute(
@@ -117,8 +126,8 @@ async def _page(
 
     quick = not (filters.q or facets) and counts_per_source_suffice(filters)
     total, documents, next_cursor, facet_counts = await reader(read, quick)
-    token = next_cursor.encode() if next_cursor else None
-    next_url = str(request.url.include_query_params(cursor=token)) if token else None
+    token = signer.encode(next_cursor, version) if next_cursor else None
+    next_url = page_link(request, cursor=token) if token else None
     fields: dict[str, Any] = {
         "total": total,
         "limit": limit,
@@ -128,10 +137,10 @@ async def _page(
     if facet_counts is not None:
         fields["facets"] = facet_counts
     body = claim_page(documents, query.search_words, **fields)
-    return json_response(body, {"Link": f'<{next_url}>; rel="next"'} if next_url else None)
+    return json_response(body, link_header(next_url))
 
 
-@router.get("/claims", response_model=ClaimPage, responses=CSV_RESPONSES)
+@router.get("/claims", response_model=ClaimPage)
 async def list_claims(
     request: Request,
     query: Annotated[ClaimQuery, Depends(claim_query)],
@@ -141,13 +150,13 @@ async def list_claims(
 
     With `facet=topic` (or source, country, year of publication, entity, kind) the answer also has
     `facets`: counts for the whole filtered set, e.g. to show "Arctic (12) · Trade (48)".
-    CSV (`format=csv`) returns every matching claim, not one page.
+    As CSV: `/v1/claims.csv`, in pages of up to CSV_MAX_ROWS rows.
     """
     sort = page.sort or ("relevance" if query.filters.q else "id")
     return await _page(request, query, page, sort, list(dict.fromkeys(page.facet)))
 
 
-@router.get("/timeline", response_model=ClaimPage, responses=CSV_RESPONSES)
+@router.get("/timeline", response_model=ClaimPage)
 async def timeline(
     request: Request,
     query: Annotated[ClaimQuery, Depends(claim_query)],
@@ -158,6 +167,10 @@ async def timeline(
         ClaimFilters(**{**query.filters.__dict__, "dated": True}), query.search_words
     )
     return await _page(request, dated, page, "period")
+
+
+add_csv_twin(router, "/claims", list_claims, "Claims")
+add_csv_twin(router, "/timeline", timeline, "The timeline")
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimOut, responses=NOT_FOUND)

@@ -10,17 +10,17 @@ from sqlalchemy import Connection
 
 from app import queries
 from app.api.claim_query import NO_CONTROL_CHARACTERS
-from app.api.csv_export import csv_response, wants_csv
+from app.api.csv_export import add_csv_twin, csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
 from app.api.reader import Reader
-from app.api.schemas import CSV_RESPONSES, NOT_FOUND, EntityDetail, EntityOut
+from app.api.schemas import NOT_FOUND, EntityDetail, EntityOut
 from app.api.vocabulary import Vocabulary
 from app.ingest.schema import EntityKind
 
 router = api_router(prefix="/v1", tags=["entities"])
 
 
-@router.get("/entities", response_model=list[EntityOut], responses=CSV_RESPONSES)
+@router.get("/entities", response_model=list[EntityOut])
 def list_entities(
     conn: Conn,
     csv: Annotated[bool, Depends(wants_csv)],
@@ -58,3 +58,6 @@ async def get_entity(
 
     reader: Reader = request.app.state.reader
     return await reader(read, quick=False)
+
+
+add_csv_twin(router, "/entities", list_entities, "Entities")

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 
 from app import figures, queries
-from app.api.csv_export import csv_response, wants_csv
+from app.api.csv_export import add_csv_twin, csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
 from app.api.present import source_summary
-from app.api.schemas import CSV_RESPONSES, NOT_FOUND, FigureOut
+from app.api.schemas import NOT_FOUND, FigureOut
 from app.citation import cite
 from app.claim_document import period_json
 from app.ingest.schema import SLUG_PATTERN
@@ -48,7 +48,7 @@ def _figure(figure: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any
     }
 
 
-@router.get("/figures", response_model=list[FigureOut], responses=CSV_RESPONSES)
+@router.get("/figures", response_model=list[FigureOut])
 def list_figures(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """Every curated figure with its verdict: `consistent` or `conflicting` across sources."""
     by_figure: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -71,3 +71,6 @@ def get_figure(
     if figure is None:
         raise not_found("figure", figure_id)
     return _figure(figure, queries.figure_statements(conn, figure_id))
+
+
+add_csv_twin(router, "/figures", list_figures, "Figures")

@@ -1,0 +1,54 @@
+"""Requests refused before any route runs: too many headers, or a Host not on the allow-list.
+
+Nothing in an answer is built from the Host header (links come from PUBLIC_BASE_URL or are
+relative), so the allow-list is defence in depth, as Starlette's TrustedHostMiddleware is; this
+one answers with a problem body like every other error.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.api.problems import problem_response
+
+
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    """Exact names, or `*.example.org` for any subdomain (Starlette's rule)."""
+    for pattern in allowed:
+        if pattern == "*" or host == pattern:
+            return True
+        if pattern.startswith("*.") and host.endswith(pattern[1:]):
+            return True
+    return False
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str], max_headers: int) -> None:
+        self.app = app
+        self.allowed_hosts = allowed_hosts
+        self.max_headers = max_headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = scope["headers"]
+        if len(headers) > self.max_headers:
+            detail = f"more than {self.max_headers} request headers"
+            response = problem_response(431, detail, scope["path"][:200])
+        elif self.allowed_hosts and not host_allowed(_host(headers), self.allowed_hosts):
+            response = problem_response(400, "unknown Host header", scope["path"][:200])
+        else:
+            await self.app(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+
+def _host(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == b"host":
+            host = value.decode("latin-1").lower()
+            if host.startswith("["):  # IPv6 literal: [::1]:8000
+                return host.partition("]")[0] + "]"
+            return host.split(":")[0]
+    return ""
