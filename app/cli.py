@@ -113,10 +113,19 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the read-only API with uvicorn."""
+    import os
+    import secrets
+
     import uvicorn
+
+    from app.http_server import HeaderDeadlineH11Protocol
 
     settings = Settings()
     workers = workers or settings.workers
+    if settings.cursor_secret is None:
+        # One secret for all workers of this server (they inherit the environment), so a
+        # cursor issued by one is accepted by the others; several instances need CURSOR_SECRET.
+        os.environ["CURSOR_SECRET"] = secrets.token_urlsafe(32)
     uvicorn.run(
         "app.api.main:create_app",
         factory=True,
@@ -128,6 +137,11 @@ def serve(
         access_log=False,
         limit_concurrency=settings.limit_concurrency,
         proxy_headers=False,
+        # h11 bounds the request line + headers (httptools buffers them without limit); the
+        # protocol adds a deadline for them. See README, "Limits".
+        http=HeaderDeadlineH11Protocol,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_keep_alive=settings.timeout_keep_alive,
     )
 
 

@@ -68,7 +68,9 @@ async def wants_csv(
     request: Request,
     format: Annotated[Literal["json", "csv"] | None, Query(include_in_schema=False)] = None,
 ) -> bool:
-    """The request's negotiated representation (`format` is decided on by the negotiation)."""
+    """Whether this request gets CSV. The decision is the negotiation's (app.api.negotiation),
+    which reads `format` too; the parameter is declared here, undocumented, so that it is
+    validated and allowed, while clients generated from the JSON operation never see CSV."""
     return csv_requested(request)
 
 
@@ -83,7 +85,7 @@ def add_csv_twin(router: APIRouter, path: str, endpoint: Callable[..., Any], wha
     router.add_api_route(
         path + CSV_SUFFIX,
         endpoint,
-        tags=list(getattr(json_route, "tags", [])),
+        tags=[t for t in getattr(json_route, "tags", []) if t not in router.tags],
         methods=["GET"],
         name=f"{endpoint.__name__}_csv",
         summary=f"{what} as CSV",

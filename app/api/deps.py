@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -106,7 +106,7 @@ async def strict_query(request: Request) -> None:
 
 
 class PageParams(BaseModel):
-    """Paging and format of a claim list, one query model (see ClaimFilterParams for why)."""
+    """Paging of a claim list, one query model (see ClaimFilterParams for why)."""
 
     limit: int | None = Field(
         None, ge=1, le=1000, description="Page size (default 50, at most 200 unless configured)"
@@ -114,9 +114,6 @@ class PageParams(BaseModel):
     cursor: str | None = Field(
         None, max_length=MAX_CURSOR_LENGTH, description="next_cursor from the previous page"
     )
-    # Negotiated before the route runs (app.api.negotiation); not documented, so clients
-    # generated from the JSON operation never see CSV (each list has a `.csv` path for that).
-    format: Literal["json", "csv"] | None = Query(None, include_in_schema=False)
 
     def page_size(self, config: Settings) -> int:
         """The requested page size, checked against the configured maximum."""

@@ -149,7 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
-        RequestGuard, allowed_hosts=settings.trusted_hosts, max_headers=settings.max_headers
+        RequestGuard,
+        allowed_hosts=settings.trusted_hosts,
+        max_headers=settings.max_headers,
+        max_header_bytes=settings.max_header_bytes,
     )
     app.add_middleware(AccessLog)
     app.add_middleware(

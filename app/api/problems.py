@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("bilateral.errors")
@@ -77,8 +77,17 @@ def _is_timeout(exc: DBAPIError) -> bool:
 
 
 async def _database(request: Request, exc: Exception) -> JSONResponse:
-    """A runaway query or an unreachable database is a 503 with a body, never a hang or a 500."""
+    """A runaway query or an unreachable database is a 503 with a body, never a hang or a 500.
+
+    Only those: a value the database refused (DataError) is the request's fault, a 422; any
+    other database error is a bug, a 500. Neither is reported as "unavailable".
+    """
     assert isinstance(exc, DBAPIError)
+    if isinstance(exc, DataError):
+        logger.warning("database refused a value: %s", exc.orig)
+        return problem_response(422, "a value in the request is not valid", _instance(request))
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return await _unexpected(request, exc)
     if _is_timeout(exc):
         detail = "the query took too long and was stopped; narrow the filters"
     else:

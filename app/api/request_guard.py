@@ -1,4 +1,8 @@
-"""Requests refused before any route runs: too many headers, or a Host not on the allow-list.
+"""Requests refused before any route runs: too many or too large headers, or a Host not on the
+allow-list.
+
+The server's parser bounds a header block that arrives in pieces; one that arrives whole (up to
+a socket read) is measured here, so MAX_HEADER_BYTES holds either way, under any server.
 
 Nothing in an answer is built from the Host header (links come from PUBLIC_BASE_URL or are
 relative), so the allow-list is defence in depth, as Starlette's TrustedHostMiddleware is; this
@@ -23,18 +27,26 @@ def host_allowed(host: str, allowed: list[str]) -> bool:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, allowed_hosts: list[str], max_headers: int) -> None:
+    def __init__(
+        self, app: ASGIApp, allowed_hosts: list[str], max_headers: int, max_header_bytes: int
+    ) -> None:
         self.app = app
         self.allowed_hosts = allowed_hosts
         self.max_headers = max_headers
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = scope["headers"]
-        if len(headers) > self.max_headers:
-            detail = f"more than {self.max_headers} request headers"
+        size = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
+        size += sum(len(name) + len(value) + 4 for name, value in headers)
+        if len(headers) > self.max_headers or size > self.max_header_bytes:
+            detail = (
+                f"request headers over the limit ({self.max_headers} headers, "
+                f"{self.max_header_bytes} bytes with the request line)"
+            )
             response = problem_response(431, detail, scope["path"][:200])
         elif self.allowed_hosts and not host_allowed(_host(headers), self.allowed_hosts):
             response = problem_response(400, "unknown Host header", scope["path"][:200])

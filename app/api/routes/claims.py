@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 
 from app import queries
 from app.api.claim_query import ClaimQuery, claim_query, invalid
-from app.api.csv_export import add_csv_twin, csv_page, csv_requested
+from app.api.csv_export import add_csv_twin, csv_page, wants_csv
 from app.api.deps import MAX_REPEATS, PageParams, api_router, not_found
 from app.api.present import claim_page, dataset_version, json_response, link_header, page_link
 from app.api.reader import Reader
@@ -91,6 +91,7 @@ async def _page(
     query: ClaimQuery,
     page: PageParams,
     sort: str,
+    csv: bool,
     facets: list[Facet] | None = None,
 ) -> Response:
     settings = request.app.state.settings
@@ -104,7 +105,7 @@ async def _page(
         raise invalid("cursor", str(exc), page.cursor) from exc
     reader: Reader = request.app.state.reader
     filters = query.filters
-    if csv_requested(request):
+    if csv:
         rows = min(page.limit or settings.csv_max_rows, settings.csv_max_rows)
         read_rows = _claim_rows(reader.engine, filters, sort)
         name = "timeline" if filters.dated else "claims"
@@ -145,6 +146,7 @@ async def list_claims(
     request: Request,
     query: Annotated[ClaimQuery, Depends(claim_query)],
     page: Annotated[ClaimPageParams, Depends(_claim_page)],
+    csv: Annotated[bool, Depends(wants_csv)],
 ) -> Any:
     """Claims matching every filter given (repeated values of one filter match any of them).
 
@@ -153,7 +155,7 @@ async def list_claims(
     As CSV: `/v1/claims.csv`, in pages of up to CSV_MAX_ROWS rows.
     """
     sort = page.sort or ("relevance" if query.filters.q else "id")
-    return await _page(request, query, page, sort, list(dict.fromkeys(page.facet)))
+    return await _page(request, query, page, sort, csv, list(dict.fromkeys(page.facet)))
 
 
 @router.get("/timeline", response_model=ClaimPage)
@@ -161,12 +163,13 @@ async def timeline(
     request: Request,
     query: Annotated[ClaimQuery, Depends(claim_query)],
     page: Annotated[PageParams, Depends(_timeline_page)],
+    csv: Annotated[bool, Depends(wants_csv)],
 ) -> Any:
     """Claims that state the time they are about, in time order (1833, 1927, 1957, … 2021)."""
     dated = ClaimQuery(
         ClaimFilters(**{**query.filters.__dict__, "dated": True}), query.search_words
     )
-    return await _page(request, dated, page, "period")
+    return await _page(request, dated, page, "period", csv)
 
 
 add_csv_twin(router, "/claims", list_claims, "Claims")
