@@ -1,5 +1,7 @@
 """A real browser: headless Chromium opens /docs, runs "Try it out" on GET /v1/claims with a topic
-filter and sees the response. The screenshot is kept in test-artifacts/ (CI keeps it too)."""
+filter and sees the response (the screenshot is kept in test-artifacts/, CI keeps it too); and a
+page on another origin uses the API as a browser app would: it pages through `Link`, makes a
+conditional request that gets 304, and reads the request id."""
 
 from __future__ import annotations
 
@@ -80,3 +82,99 @@ def test_docs_try_it_out_on_claims(live_server: str) -> None:
         raise
     finally:
         driver.quit()
+
+
+PAGE_SCRIPT = """
+const [api, done] = [arguments[0], arguments[arguments.length - 1]];
+(async () => {
+  const out = {ids: [], pages: 0};
+  let url = api + "/v1/claims?topic=arctic&limit=4";
+  let first = null;
+  while (url) {
+    const response = await fetch(url);
+    if (!first) first = response;
+    out.pages += 1;
+    out.ids.push(...(await response.json()).items.map((c) => c.id));
+    const link = response.headers.get("Link");
+    url = link ? new URL(link.slice(1, link.indexOf(">")), api).href : null;
+  }
+  out.total = (await (await fetch(api + "/v1/claims?topic=arctic&limit=1")).json()).total;
+  out.etag = first.headers.get("ETag");
+  out.lastModified = first.headers.get("Last-Modified");
+  const conditional = await fetch(api + "/v1/claims?topic=arctic&limit=4", {
+    headers: {"If-None-Match": out.etag, "X-Request-ID": "browser-req-1"},
+  });
+  out.conditionalStatus = conditional.status;
+  out.conditionalRequestId = conditional.headers.get("X-Request-ID");
+  const since = await fetch(api + "/v1/topics", {
+    headers: {"If-Modified-Since": out.lastModified},
+  });
+  out.sinceStatus = since.status;
+  out.madeRequestId = first.headers.get("X-Request-ID");
+  done(out);
+})().catch((error) => done({error: String(error)}));
+"""
+
+
+@pytest.fixture(scope="module")
+def other_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A static page served from another port: another origin than the API's."""
+    import functools
+    import http.server
+    import threading
+
+    from bench.server import free_port
+
+    folder = tmp_path_factory.mktemp("page")
+    (folder / "index.html").write_text("<!doctype html><title>client app</title><p>app</p>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def cors_server(tmp_path_factory: pytest.TempPathFactory, other_origin: str) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('cors') / 'cors.db'}"
+    ingest(url)
+    with running_api({"DATABASE_URL": url, "CORS_ORIGINS": other_origin}) as server:
+        yield server.base
+
+
+def test_a_page_on_another_origin_pages_revalidates_and_reads_request_ids(
+    cors_server: str, other_origin: str
+) -> None:
+    """Issue 12, item 3: follow Link, get a 304 for If-None-Match, read X-Request-ID."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    assert CHROMIUM and CHROMEDRIVER, "install Debian's chromium and chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"):  # fmt: skip
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.set_script_timeout(30)
+        driver.get(f"{other_origin}/index.html")
+        result = driver.execute_async_script(PAGE_SCRIPT, cors_server)
+        console = [entry["message"] for entry in driver.get_log("browser")]
+    finally:
+        driver.quit()
+    assert "error" not in result, (result, console)
+    assert not [m for m in console if "CORS" in m], console
+    assert result["pages"] > 1
+    assert len(result["ids"]) == len(set(result["ids"])) == result["total"] > 0
+    assert result["etag"] and result["lastModified"]
+    assert result["conditionalStatus"] == 304
+    assert result["conditionalRequestId"] == "browser-req-1"
+    assert result["sinceStatus"] == 304
+    assert len(result["madeRequestId"]) >= 16
