@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -32,13 +33,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.base
 
 
-def test_docs_try_it_out_on_claims(live_server: str) -> None:
+def _chromium() -> Any:
+    """Headless Chromium driven by selenium, keeping the page's console log."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
     assert CHROMIUM and CHROMEDRIVER, "install Debian's chromium and chromium-driver"
     options = webdriver.ChromeOptions()
@@ -47,7 +45,17 @@ def test_docs_try_it_out_on_claims(live_server: str) -> None:
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--window-size=1280,2000"):  # fmt: skip
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def test_docs_try_it_out_on_claims(live_server: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _chromium()
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         wait = WebDriverWait(driver, 20)
@@ -150,18 +158,8 @@ def test_a_page_on_another_origin_pages_revalidates_and_reads_request_ids(
     cors_server: str, other_origin: str
 ) -> None:
     """Issue 12, item 3: follow Link, get a 304 for If-None-Match, read X-Request-ID."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
-    assert CHROMIUM and CHROMEDRIVER, "install Debian's chromium and chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"):  # fmt: skip
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = _chromium()
     try:
         driver.set_script_timeout(30)
         driver.get(f"{other_origin}/index.html")
