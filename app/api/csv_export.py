@@ -26,7 +26,6 @@ from starlette.concurrency import run_in_threadpool
 from app.api.negotiation import CSV_SUFFIX, representation
 from app.api.present import link_header, page_link
 
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 CSV_BATCH = 500
 SPOOL_IN_MEMORY = 1024 * 1024
 CHUNK = 64 * 1024

@@ -146,10 +146,6 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _problem("No such id")}
 
-CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
-}
-
 
 class EntityOut(BaseModel):
     id: str = Field(examples=["norad"])
