@@ -192,6 +192,18 @@ def test_host_header_cannot_poison_links_or_cache(client: TestClient) -> None:
     assert "attacker" not in _everything(csv_page)
 
 
+@pytest.mark.parametrize("base", [None, "https://facts.example.org"])
+def test_redirects_never_point_at_the_request_host(make_client: Any, base: str | None) -> None:
+    client = make_client(public_base_url=base)
+    for path in ("/v1/topics/", "/v1/claims.csv/?topic=arctic", "/docs/"):
+        response = client.get(path, headers={"Host": "attacker.example"}, follow_redirects=False)
+        assert response.status_code == 307
+        location = response.headers["location"]
+        assert "attacker" not in location
+        assert location.startswith(f"{base or ''}/{path.strip('/').split('/')[0]}")
+        assert client.get(location.removeprefix(base or "")).status_code == 200
+
+
 def test_a_64_kb_host_is_refused_and_not_echoed(client: TestClient) -> None:
     response = client.get("/v1/claims?limit=2", headers={"Host": "h" * 65536})
     assert response.status_code == 431

@@ -153,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allowed_hosts=settings.trusted_hosts,
         max_headers=settings.max_headers,
         max_header_bytes=settings.max_header_bytes,
+        public_base_url=settings.public_base_url,
     )
     app.add_middleware(AccessLog)
     app.add_middleware(
