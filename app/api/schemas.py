@@ -93,7 +93,10 @@ class ClaimPage(BaseModel):
     total: int = Field(description="Claims matching the filters, across all pages")
     limit: int
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
-    next: str | None = Field(description="URL of the next page (also in the Link header)")
+    next: str | None = Field(
+        description="URL of the next page (also in the Link header); relative, e.g. "
+        "/v1/claims?cursor=…, unless the server is configured with a public base URL"
+    )
     facets: dict[str, list[FacetCount]] | None = Field(
         default=None, description="With ?facet=…: counts per value over all matching claims"
     )
