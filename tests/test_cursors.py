@@ -174,12 +174,19 @@ def test_serve_shares_one_cursor_secret_between_workers(monkeypatch: pytest.Monk
     assert seen["h11_max_incomplete_event_size"] == Settings().max_header_bytes
 
 
+class _SqlState(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
 @pytest.mark.parametrize(
     ("error", "status"),
     [
         (DataError("SELECT", {}, Exception("invalid input syntax")), 422),
         (ProgrammingError("SELECT", {}, Exception("syntax error")), 500),
         (OperationalError("SELECT", {}, Exception("connection refused")), 503),
+        (ProgrammingError("SELECT", {}, _SqlState("42P01")), 503),  # not migrated yet
     ],
 )
 def test_only_unavailability_is_reported_as_503(

@@ -71,6 +71,11 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, detail, _instance(request), headers=exc.headers)
 
 
+# Postgres SQLSTATEs of a database the API cannot use yet: undefined table or column (not
+# migrated), insufficient privilege (roles not granted).
+NOT_SET_UP = frozenset({"42P01", "42703", "42501"})
+
+
 def _is_timeout(exc: DBAPIError) -> bool:
     message = str(exc.orig).lower()
     return "interrupted" in message or "statement timeout" in message or "canceling" in message
@@ -79,14 +84,16 @@ def _is_timeout(exc: DBAPIError) -> bool:
 async def _database(request: Request, exc: Exception) -> JSONResponse:
     """A runaway query or an unreachable database is a 503 with a body, never a hang or a 500.
 
-    Only those: a value the database refused (DataError) is the request's fault, a 422; any
-    other database error is a bug, a 500. Neither is reported as "unavailable".
+    Only those, and a database not set up for the API yet (no schema, no privileges): a value
+    the database refused (DataError) is the request's fault, a 422; any other database error
+    is a bug, a 500. Neither is reported as "unavailable".
     """
     assert isinstance(exc, DBAPIError)
     if isinstance(exc, DataError):
         logger.warning("database refused a value: %s", exc.orig)
         return problem_response(422, "a value in the request is not valid", _instance(request))
-    if not isinstance(exc, OperationalError | InterfaceError):
+    not_set_up = getattr(exc.orig, "sqlstate", None) in NOT_SET_UP
+    if not isinstance(exc, OperationalError | InterfaceError) and not not_set_up:
         return await _unexpected(request, exc)
     if _is_timeout(exc):
         detail = "the query took too long and was stopped; narrow the filters"
