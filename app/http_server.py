@@ -4,7 +4,8 @@ uvicorn bounds the header block (`h11_max_incomplete_event_size`) but has no hea
 its keep-alive timer is reset by every byte, so a client that sends one header byte every few
 seconds holds a connection, and a slot of LIMIT_CONCURRENCY, forever. Here the clock starts when
 the connection opens (and again after each response) and only a complete request line and
-headers stop it; when it runs out the connection is answered 408 and closed.
+headers stop it; when it runs out the connection is closed, with a 408 if part of a request had
+arrived (an idle keep-alive connection is closed silently, as clients expect).
 """
 
 from __future__ import annotations
@@ -57,5 +58,6 @@ class HeaderDeadlineH11Protocol(H11Protocol):
         self._header_deadline = None
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             self.logger.debug("closing a connection that sent no complete headers in time")
-            self.transport.write(REQUEST_TIMEOUT)
+            if self.conn.trailing_data[0]:
+                self.transport.write(REQUEST_TIMEOUT)
             self.transport.close()
