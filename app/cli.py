@@ -139,7 +139,7 @@ def serve(
         proxy_headers=False,
         # h11 bounds the request line + headers (httptools buffers them without limit); the
         # protocol adds a deadline for them. See README, "Limits".
-        http=HeaderDeadlineH11Protocol,
+        http=HeaderDeadlineH11Protocol if settings.http_parser == "h11" else "httptools",
         h11_max_incomplete_event_size=settings.max_header_bytes,
         timeout_keep_alive=settings.timeout_keep_alive,
     )

@@ -172,6 +172,7 @@ def test_serve_shares_one_cursor_secret_between_workers(monkeypatch: pytest.Monk
     assert len(secret) >= 32  # set before the workers start, so they inherit it
     assert seen["workers"] == 2
     assert seen["h11_max_incomplete_event_size"] == Settings().max_header_bytes
+    assert seen["http"].__name__ == "HeaderDeadlineH11Protocol"
 
 
 class _SqlState(Exception):

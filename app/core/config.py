@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -61,6 +62,11 @@ class Settings(BaseSettings):
         default=16_384, ge=1024, le=1_048_576, description="Largest request line + headers"
     )
     max_headers: int = Field(default=100, ge=10, le=1000, description="Most headers per request")
+    http_parser: Literal["h11", "httptools"] = Field(
+        default="h11",
+        description="h11: headers bounded and timed (the default); httptools: faster, neither, "
+        "so only behind a proxy that bounds and times them",
+    )
     timeout_keep_alive: int = Field(
         default=5, ge=1, le=300, description="Seconds an idle keep-alive connection stays open"
     )
