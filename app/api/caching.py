@@ -160,15 +160,15 @@ class HttpCaching:
             await _not_modified(send, validators)
             return
         if if_none_match is not None:
-            only_if_absent = any(tag.strip() == "*" for tag in if_none_match.split(","))
+            not_modified_if_found = any(tag.strip() == "*" for tag in if_none_match.split(","))
         else:
             since = request_headers.get("if-modified-since")
-            only_if_absent = since is not None and _not_modified_since(since, ingested_at)
+            not_modified_if_found = since is not None and _not_modified_since(since, ingested_at)
 
         cache_key = f"{etag}|{request_headers.get('accept-encoding', '')}"
         cached = self.responses.get(cache_key)
         if cached is not None:
-            if only_if_absent:
+            if not_modified_if_found:
                 await _not_modified(send, validators)
                 return
             status, raw_headers, body = cached
@@ -176,7 +176,9 @@ class HttpCaching:
             await send(start)
             await send({"type": "http.response.body", "body": body})
             return
-        await self.app(scope, receive, self._keeping(send, cache_key, validators, only_if_absent))
+        await self.app(
+            scope, receive, self._keeping(send, cache_key, validators, not_modified_if_found)
+        )
 
     def _keeping(
         self, send: Send, cache_key: str, validators: dict[str, str], not_modified: bool
