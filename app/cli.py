@@ -142,6 +142,10 @@ def serve(
         http=HeaderDeadlineH11Protocol if settings.http_parser == "h11" else "httptools",
         h11_max_incomplete_event_size=settings.max_header_bytes,
         timeout_keep_alive=settings.timeout_keep_alive,
+        # With several workers uvicorn kills one that does not answer a health check within
+        # this many seconds, including while it starts; 5 (its default) is too short for a
+        # busy host, where workers were killed and restarted in a loop.
+        timeout_worker_healthcheck=30,
     )
 
 

@@ -16,13 +16,15 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from app.core.config import get_settings
-
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
 
 
 class HeaderDeadlineH11Protocol(H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Imported here: a worker unpickles this class before anything else, and uvicorn
+        # kills a worker that does not answer its first health check in time.
+        from app.core.config import get_settings
+
         super().__init__(*args, **kwargs)
         self.header_timeout = get_settings().header_read_timeout
         self._header_deadline: asyncio.TimerHandle | None = None

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,8 @@ from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from app.api.main import create_app
 from app.core.config import Settings
 from app.pagination import Cursor, CursorSigner, InvalidCursor
+from bench.server import running_api
+from tests.conftest import ingest
 
 
 def _unsigned(value: object) -> str:
@@ -149,6 +153,11 @@ def test_a_cursor_works_on_every_worker_sharing_the_secret(two_workers: Any) -> 
     _assert_refused(two_workers(None).get("/v1/claims", params={"cursor": token}))
 
 
+def test_an_empty_cursor_secret_is_no_secret() -> None:
+    assert Settings(cursor_secret="").cursor_secret is None
+    assert Settings(cursor_secret="k").cursor_secret is not None
+
+
 def test_a_cursor_from_an_earlier_dataset_version_is_refused() -> None:
     signer = CursorSigner(b"secret")
     token = signer.encode(Cursor("id", None, "a-claim"), "version-1")
@@ -204,3 +213,20 @@ def test_only_unavailability_is_reported_as_503(
     assert response.headers["content-type"] == "application/problem+json"
     if status != 503:
         assert "unavailable" not in response.text
+
+
+def test_paging_across_the_workers_of_bilateral_serve(tmp_path: Path) -> None:
+    """Two workers, a new connection per page: with a secret per process instead of the one
+    `bilateral serve` shares, about every other page would be refused."""
+    url = f"sqlite:///{tmp_path / 'workers.db'}"
+    ingest(url)
+    env = {"DATABASE_URL": url, "WORKERS": "2", "LOG_LEVEL": "warning", "CURSOR_SECRET": ""}
+    with running_api(env, quiet=True) as server:
+        next_url: str | None = "/v1/claims?limit=15"
+        pages = 0
+        while next_url:
+            with urllib.request.urlopen(server.base + next_url, timeout=10) as response:
+                assert response.status == 200
+                next_url = json.load(response)["next"]
+            pages += 1
+    assert pages > 10

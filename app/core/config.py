@@ -95,6 +95,12 @@ class Settings(BaseSettings):
             raise ValueError("PUBLIC_BASE_URL must look like https://host[:port][/prefix]")
         return value.strip().rstrip("/")
 
+    @field_validator("cursor_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty CURSOR_SECRET is no secret: treated as unset."""
+        return value if value is not None and value.get_secret_value() else None
+
     @property
     def trusted_hosts(self) -> list[str]:
         return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
