@@ -153,6 +153,17 @@ def test_a_cursor_works_on_every_worker_sharing_the_secret(two_workers: Any) -> 
     _assert_refused(two_workers(None).get("/v1/claims", params={"cursor": token}))
 
 
+def test_a_cursor_is_not_called_forged_when_the_version_cannot_be_read(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = client.get("/v1/claims?limit=2").json()["next_cursor"]
+    app: Any = client.app
+    monkeypatch.setattr(app.state.stamps, "get", lambda: None)  # as while the database is down
+    response = client.get("/v1/claims", params={"limit": 2, "cursor": token})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+
+
 def test_an_empty_cursor_secret_is_no_secret() -> None:
     assert Settings(cursor_secret="").cursor_secret is None
     assert Settings(cursor_secret="k").cursor_secret is not None

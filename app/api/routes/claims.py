@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Path, Query, Request, Response
+from fastapi import Depends, HTTPException, Path, Query, Request, Response
 from pydantic import Field
 from sqlalchemy import Connection, Engine
 
@@ -99,6 +99,8 @@ async def _page(
         raise invalid("sort", "sort=relevance needs a full-text query q", sort)
     signer: CursorSigner = request.app.state.cursors
     version = dataset_version(request)
+    if page.cursor and not version:  # cannot check the cursor: say so, do not call it forged
+        raise HTTPException(503, "the dataset version cannot be read", {"Retry-After": "1"})
     try:
         after = signer.decode(page.cursor, sort, version) if page.cursor else None
     except InvalidCursor as exc:
