@@ -27,6 +27,7 @@ from app.api.caching import (
     ResponseCache,
 )
 from app.api.csv_export import CSV_LISTS, ExportSlots
+from app.api.freshness import DatasetFreshness, cache_directives
 from app.api.methods import ReadOnlyMethods
 from app.api.negotiation import offers
 from app.api.reader import Reader
@@ -56,8 +57,21 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 # What a browser app on another origin may send and read (conditional requests, paging links,
 # request ids for support, when to retry).
-CORS_REQUEST_HEADERS = ["If-None-Match", "If-Modified-Since", "X-Request-ID"]
-CORS_EXPOSED_HEADERS = ["Link", "ETag", "Last-Modified", "X-Request-ID", "Retry-After"]
+CORS_REQUEST_HEADERS = [
+    "If-None-Match",
+    "If-Modified-Since",
+    "X-Request-ID",
+    "X-Min-Dataset-Ingested-At",
+]
+CORS_EXPOSED_HEADERS = [
+    "Link",
+    "ETag",
+    "Last-Modified",
+    "X-Request-ID",
+    "Retry-After",
+    "X-Dataset-Version",
+    "X-Dataset-Ingested-At",
+]
 
 TAGS = [
     {"name": "claims", "description": "Facts drawn from the sources, filterable and citable."},
@@ -138,6 +152,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=settings.cache_max_age,
         responses=ResponseCache(max_entries=settings.response_cache_entries),
         offered=offers(CSV_LISTS),
+    )
+    # Just outside the cache: names the dataset on hits and 304s too, and refuses (503) to answer
+    # a client from a replica older than what it has seen, inside the host, CORS and
+    # security-header layers like any other answer.
+    app.add_middleware(
+        DatasetFreshness,
+        stamps=stamps,
+        engine=app.state.engine,
+        shared_cache=cache_directives(
+            settings.cache_s_maxage,
+            settings.cache_stale_while_revalidate,
+            settings.cache_stale_if_error,
+        ),
     )
     app.add_middleware(
         CORSMiddleware,

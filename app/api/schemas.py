@@ -131,6 +131,13 @@ class Ready(BaseModel):
     dataset_version: str
     ingested_at: datetime
     claims: int
+    replica: bool = Field(description="This API reads from a streaming replica")
+    writer_reachable: bool | None = Field(
+        description="The replica streams from the primary (null: cannot tell)"
+    )
+    replay_lag_seconds: float | None = Field(
+        description="How far replay trails what arrived from the primary (0: caught up)"
+    )
 
 
 def _problem(description: str) -> dict[str, Any]:

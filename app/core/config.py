@@ -41,6 +41,15 @@ class Settings(BaseSettings):
         default=2048, ge=0, description="Responses kept in memory per worker (0 disables)"
     )
     cache_max_age: int = Field(default=300, ge=0, description="Cache-Control max-age in seconds")
+    cache_s_maxage: int | None = Field(
+        default=5, ge=0, description="Cache-Control s-maxage: how long a shared cache may reuse"
+    )
+    cache_stale_while_revalidate: int = Field(
+        default=30, ge=0, description="stale-while-revalidate: stale reuse while refreshing"
+    )
+    cache_stale_if_error: int = Field(
+        default=86400, ge=0, description="stale-if-error: stale reuse while every origin fails"
+    )
 
     public_base_url: str | None = Field(
         default=None,

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import queries
 from app.api.deps import Conn, api_router
+from app.api.freshness import replication_status
 from app.api.schemas import Health, Ready
 
 router = api_router(tags=["health"])
@@ -38,9 +39,11 @@ async def healthz() -> dict[str, str]:
     response_model=Ready,
 )
 def readyz(conn: Conn) -> dict[str, Any]:
-    """The database answers and holds a dataset."""
+    """The database answers and holds a dataset; on a replica, how fresh it is (a replica that
+    lost its primary stays ready: reads go on with the last dataset)."""
     try:
         info = queries.dataset_info(conn)
+        replication = replication_status(conn)
     except SQLAlchemyError as exc:
         raise HTTPException(503, "database unreachable or not migrated") from exc
     if info is None:
@@ -50,4 +53,7 @@ def readyz(conn: Conn) -> dict[str, Any]:
         "dataset_version": info["version"],
         "ingested_at": info["ingested_at"],
         "claims": info["claims"],
+        "replica": replication.replica,
+        "writer_reachable": replication.writer_reachable,
+        "replay_lag_seconds": replication.replay_lag_seconds,
     }
