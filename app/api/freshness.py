@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import queries
 from app.api.caching import DatasetStampCache
 from app.api.problems import problem_response
 
@@ -129,10 +130,10 @@ class DatasetFreshness:
         try:
             with self.engine.connect() as conn:
                 status = replication_status(conn)
-                row = conn.execute(text("SELECT ingested_at FROM dataset")).first()
+                info = queries.dataset_info(conn)
         except SQLAlchemyError:  # unreachable: the route answers 503 for that itself
             return None, WRITER_COPY
-        return (None if row is None else _utc(row.ingested_at)), status
+        return (None if info is None else _utc(info["ingested_at"])), status
 
     @staticmethod
     def _markers(headers: Headers, ingested_at: datetime) -> list[tuple[datetime, datetime]]:
