@@ -75,15 +75,18 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def wrk(base: str, paths: list[str], seconds: float, connections: int) -> dict[str, float]:
+RANDOM_PATH = "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
+
+
+def wrk(
+    base: str, paths: list[str], seconds: float, connections: int, request: str = RANDOM_PATH
+) -> dict[str, float]:
+    """req/s, p50, p99 and non-2xx count; `request` is the Lua that picks each request."""
     if shutil.which("wrk") is None:
         return python_load(base, paths, seconds, min(connections, 8))
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     listed = ",".join(json.dumps(p) for p in paths)
-    script.write_text(
-        f"local paths = {{{listed}}}\nmath.randomseed(7)\n"
-        "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
-    )
+    script.write_text(f"local paths = {{{listed}}}\nmath.randomseed(7)\n{request}")
     duration = f"-d{max(1, round(seconds))}s"
     argv = ["wrk", "-t1", f"-c{connections}", duration, "--latency", "-s", str(script), base]
     out = subprocess.run(pinned(argv, 1), capture_output=True, text=True, check=True).stdout

@@ -6,10 +6,12 @@ Shared by the benchmark, the soak test and the tests that need a real HTTP serve
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -67,3 +69,53 @@ def running_api(env: dict[str, str], quiet: bool = False) -> Iterator[RunningSer
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+
+
+NGINX_CONF = ROOT / "deploy" / "nginx" / "nginx.conf"
+
+
+def nginx_config(prefix: Path, port: int, upstreams: list[str]) -> Path:
+    """deploy/nginx/nginx.conf as it is, but listening on loopback `port`, in front of these
+    `host:port` API instances (what deploy/nginx/upstream-*.conf says under compose)."""
+    conf = NGINX_CONF.read_text()
+    if "    listen 8080;" not in conf:
+        raise RuntimeError(f"{NGINX_CONF}: expected `listen 8080;`")
+    local = conf.replace("    listen 8080;", f"    listen 127.0.0.1:{port};")
+    (prefix / "nginx.conf").write_text(local)
+    servers = "".join(f"    server {u} max_fails=1 fail_timeout=3s;\n" for u in upstreams)
+    (prefix / "upstream.conf").write_text(f"upstream api {{\n{servers}    keepalive 32;\n}}\n")
+    return prefix / "nginx.conf"
+
+
+@dataclass(frozen=True)
+class RunningProxy:
+    base: str
+    port: int
+    log: Path  # nginx's access log (one JSON line per request) and error log
+
+
+@contextmanager
+def running_nginx(upstreams: list[str], workdir: Path | None = None) -> Iterator[RunningProxy]:
+    """nginx (Debian's package) with the deployment's configuration, until the block ends."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    prefix = Path(tempfile.mkdtemp(prefix="bf-nginx-", dir=workdir))
+    prefix.chmod(0o755)  # nginx's workers (nobody, when started as root) keep their cache here
+    port = free_port()
+    conf = nginx_config(prefix, port, upstreams)
+    log = prefix / "nginx.log"
+    with log.open("wb") as out:
+        proxy = subprocess.Popen(
+            [nginx, "-p", f"{prefix}/", "-c", str(conf), "-g", "daemon off;"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/healthz")
+        yield RunningProxy(base, port, log)
+    finally:
+        proxy.terminate()
+        try:
+            proxy.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proxy.kill()
+        shutil.rmtree(prefix, ignore_errors=True)

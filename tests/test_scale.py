@@ -11,6 +11,7 @@ that has seen newer). The shared cache: CSV and JSON never mixed, request ids ne
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -39,6 +40,7 @@ from app.api.freshness import (
     is_behind,
     parse_marker,
 )
+from bench.server import free_port, nginx_config, running_nginx
 from tests.conftest import ROOT, SEEDS
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -160,7 +162,7 @@ def test_compose_scale_profile() -> None:
     if not Path(NGINX).exists():
         _missing("nginx")
     with tempfile.TemporaryDirectory() as prefix:
-        conf = _nginx_files(Path(prefix), 8080, ["127.0.0.1:1"])
+        conf = nginx_config(Path(prefix), 8080, ["127.0.0.1:1"])
         result = subprocess.run(
             [NGINX, "-t", "-p", f"{prefix}/", "-c", str(conf)], capture_output=True, text=True
         )
@@ -175,12 +177,6 @@ def _missing(what: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _as_postgres(argv: list[str]) -> list[str]:
@@ -240,26 +236,15 @@ class Cluster:
         return f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/bilateral"
 
 
-def _nginx_files(prefix: Path, port: int, upstreams: list[str]) -> Path:
-    """deploy/nginx/nginx.conf as is, but listening on `port`, with these upstream servers."""
-    conf = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
-    assert "    listen 8080;" in conf
-    (prefix / "nginx.conf").write_text(
-        conf.replace("    listen 8080;", f"    listen 127.0.0.1:{port};")
-    )
-    servers = "".join(f"    server {u} max_fails=1 fail_timeout=3s;\n" for u in upstreams)
-    (prefix / "upstream.conf").write_text(f"upstream api {{\n{servers}    keepalive 32;\n}}\n")
-    return prefix / "nginx.conf"
-
-
 @dataclass
 class Topology:
     root: Path
     primary: Cluster
     replicas: list[Cluster]
     api_ports: list[int]
-    proxy_port: int
     seeds_v2: Path
+    proxy_port: int = 0
+    proxy_log: Path = Path("/dev/null")
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -306,16 +291,15 @@ def topo() -> Iterator[Topology]:
     common = "-c listen_addresses=127.0.0.1 -k /tmp -c fsync=off -c shared_buffers=16MB"
     primary = Cluster(
         root / "primary",
-        _free_port(),
+        free_port(),
         f"{common} -c wal_level=replica -c max_wal_senders=10 -c max_replication_slots=10",
     )
     replica_options = (
         f"{common} -c hot_standby=on -c hot_standby_feedback=on -c wal_retrieve_retry_interval=1s"
     )
-    replicas = [Cluster(root / f"replica{n}", _free_port(), replica_options) for n in (1, 2)]
-    topo = Topology(
-        root, primary, replicas, [_free_port(), _free_port()], _free_port(), _v2_seeds(root)
-    )
+    replicas = [Cluster(root / f"replica{n}", free_port(), replica_options) for n in (1, 2)]
+    topo = Topology(root, primary, replicas, [free_port(), free_port()], _v2_seeds(root))
+    stack = contextlib.ExitStack()
     try:
         initdb = [str(PG_BIN / "initdb"), "-D", str(primary.data), "-A", "trust", "-U", "postgres"]
         subprocess.run(_as_postgres(initdb), capture_output=True, check=True)
@@ -356,22 +340,14 @@ def topo() -> Iterator[Topology]:
                     cwd=root,
                 )
             )
-        prefix = root / "nginx"
-        prefix.mkdir()
-        conf = _nginx_files(prefix, topo.proxy_port, [f"127.0.0.1:{p}" for p in topo.api_ports])
-        log = (root / "nginx.log").open("wb")
-        topo.processes.append(
-            subprocess.Popen(
-                [NGINX, "-p", f"{prefix}/", "-c", str(conf), "-g", "daemon off;"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
+        proxy = stack.enter_context(running_nginx([f"127.0.0.1:{p}" for p in topo.api_ports]))
+        topo.proxy_port, topo.proxy_log = proxy.port, proxy.log
         for n in (0, 1):
             _wait(f"API {n}", lambda n=n: topo.ready(n)["writer_reachable"] is True)
         _wait("the proxy", lambda: httpx.get(f"{topo.proxy}/readyz").status_code == 200)
         yield topo
     finally:
+        stack.close()
         for process in reversed(topo.processes):
             process.terminate()
         for process in topo.processes:
@@ -560,7 +536,7 @@ _PROBES = iter(range(1, 10**6))
 
 def _through_proxy_reaches(topo: Topology, port: int) -> bool:
     """Fresh (uncached) requests through the proxy reached the instance on `port`."""
-    log = topo.root / "nginx.log"
+    log = topo.proxy_log
     before = log.read_text().count(f'"upstream":"127.0.0.1:{port}"')
     for _ in range(6):
         limit = next(_PROBES) % 200 + 1
