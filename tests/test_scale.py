@@ -245,6 +245,7 @@ class Topology:
     seeds_v2: Path
     proxy_port: int = 0
     proxy_log: Path = Path("/dev/null")
+    slow_client: tuple[socket.socket, float] | None = None  # (socket, when its head began)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -390,26 +391,38 @@ class Load:
                 url, headers = self.urls[i % len(self.urls)]
                 i += 1
                 extra = {"X-Min-Dataset-Ingested-At": marker} if marker else {}
+                request_id = f"load-{offset}-{i}"
                 try:
-                    answer = http.get(url, headers={**headers, **extra})
+                    answer = http.get(url, headers={**headers, **extra, "X-Request-ID": request_id})
                 except httpx.HTTPError as exc:
-                    with self._lock:
-                        self.regressions.append(f"transport error: {exc!r}")
+                    self._note(f"transport error: {exc!r}")
                     continue
                 with self._lock:
                     self.statuses[answer.status_code] = self.statuses.get(answer.status_code, 0) + 1
                 if answer.status_code != 200:
                     continue
+                if answer.headers.get("x-request-id") != request_id:
+                    self._note(f"{url}: request id {answer.headers.get('x-request-id')!r}")
+                wanted = "text/csv" if "text/csv" in headers.get("Accept", "") else "application/"
+                if not answer.headers.get("content-type", "").startswith(wanted):
+                    self._note(f"{url} {headers}: {answer.headers.get('content-type')}")
                 if url == LIST_URL:
-                    version = _version_of(answer.text)
+                    try:
+                        version = _version_of(answer.text)
+                    except AssertionError as exc:  # a thread's failure must reach the test
+                        self._note(str(exc))
+                        continue
                     if version < seen_version:
-                        with self._lock:
-                            self.regressions.append(f"{url}: v{version} after v{seen_version}")
+                        self._note(f"{url}: v{version} after v{seen_version}")
                     seen_version = max(seen_version, version)
                     with self._lock:
                         self.newest = max(self.newest, version)
                 stamp = answer.headers.get("x-dataset-ingested-at", "")
                 marker = max(marker, stamp)
+
+    def _note(self, problem: str) -> None:
+        with self._lock:
+            self.regressions.append(problem)
 
     def __enter__(self) -> Load:
         for n in range(self.threads):
@@ -494,6 +507,7 @@ def test_proxy_bounds_headers_and_slow_clients(topo: Topology) -> None:
             for n in (0, 1):  # nothing of it reached uvicorn
                 assert httpx.get(f"{topo.api(n)}/healthz", timeout=2).status_code == 200
         finally:
+            topo.slow_client = (slow.pop(), time.monotonic())  # checked by the last test
             for s in slow:
                 s.close()
 
@@ -609,3 +623,20 @@ def test_a_lagging_replica_refuses_a_client_that_has_seen_newer(topo: Topology) 
     finally:
         lagging.sql("SELECT pg_wal_replay_resume()")
     _wait("the replica to catch up", lambda: topo.ready(1)["replay_lag_seconds"] == 0.0)
+
+
+def test_a_head_not_sent_within_the_header_timeout_is_cut_off(topo: Topology) -> None:
+    """client_header_timeout (10 s): the slowloris connection opened earlier is closed."""
+    assert topo.slow_client is not None
+    client, opened = topo.slow_client
+    time.sleep(max(0.0, opened + 11 - time.monotonic()))
+    client.settimeout(5)
+    try:
+        closed = client.recv(1024) in (b"", b"HTTP/1.1 408")  # closed (or reset, below)
+    except ConnectionResetError:
+        closed = True
+    except TimeoutError:  # still open 16 s after its head began
+        closed = False
+    finally:
+        client.close()
+    assert closed
