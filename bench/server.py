@@ -43,6 +43,17 @@ def wait_until_up(url: str, timeout: float = 60) -> float:
     raise RuntimeError(f"{url} never answered")
 
 
+def wait_until_listening(port: int, timeout: float = 30) -> None:
+    """Until something accepts TCP connections on loopback `port`."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
 @dataclass(frozen=True)
 class RunningServer:
     base: str
@@ -82,7 +93,7 @@ def nginx_config(prefix: Path, port: int, upstreams: list[str]) -> Path:
         raise RuntimeError(f"{NGINX_CONF}: expected `listen 8080;`")
     local = conf.replace("    listen 8080;", f"    listen 127.0.0.1:{port};")
     (prefix / "nginx.conf").write_text(local)
-    servers = "".join(f"    server {u} max_fails=1 fail_timeout=3s;\n" for u in upstreams)
+    servers = "".join(f"    server {u} max_fails=3 fail_timeout=3s;\n" for u in upstreams)
     (prefix / "upstream.conf").write_text(f"upstream api {{\n{servers}    keepalive 32;\n}}\n")
     return prefix / "nginx.conf"
 
@@ -110,7 +121,7 @@ def running_nginx(upstreams: list[str], workdir: Path | None = None) -> Iterator
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{base}/healthz")
+        wait_until_listening(port)  # not a request: it would count against the upstreams
         yield RunningProxy(base, port, log)
     finally:
         proxy.terminate()

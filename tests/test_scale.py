@@ -339,13 +339,15 @@ def topo() -> Iterator[Topology]:
                     cwd=root,
                 )
             )
-        proxy = stack.enter_context(running_nginx([f"127.0.0.1:{p}" for p in topo.api_ports]))
-        topo.proxy_port, topo.proxy_log = proxy.port, proxy.log
         for n in (0, 1):
             _wait(f"API {n}", lambda n=n: topo.ready(n)["writer_reachable"] is True)
+        proxy = stack.enter_context(running_nginx([f"127.0.0.1:{p}" for p in topo.api_ports]))
+        topo.proxy_port, topo.proxy_log = proxy.port, proxy.log
         _wait("the proxy", lambda: httpx.get(f"{topo.proxy}/readyz").status_code == 200)
         yield topo
     finally:
+        if topo.proxy_port:  # for KEEP_SCALE_TEST_FILES
+            shutil.copy(topo.proxy_log, root / "nginx.log")
         stack.close()
         for process in reversed(topo.processes):
             process.terminate()
