@@ -48,15 +48,8 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 BILATERAL = str(Path(sys.executable).parent / "bilateral")
 VISIBLE_WITHIN = 10.0  # seconds: README's promise for a new ingest through the proxy
 SOURCE = "article-us-canada-relationship-undated"
-LIST_URL = f"/v1/claims?source={SOURCE}&limit=200"
-MARKED = {  # two claims on the same page; v2 of the seeds changes both statements
-    "According to the article, the U.S.-Canada bilateral": (
-        "According to the article (v2), the U.S.-Canada bilateral"
-    ),
-    "undated article, the United States and Canada share the longest": (
-        "undated article (v2), the United States and Canada share the longest"
-    ),
-}
+LIST_URL = f"/v1/claims?source={SOURCE}&limit=200"  # all of SOURCE's claims, on one page
+MARKED = 2  # v2 of the seeds starts the first two statements of SOURCE's claims with "(v2) "
 
 
 # --- Pieces that need no topology ---------------------------------------------------------
@@ -270,10 +263,8 @@ def _v2_seeds(root: Path) -> Path:
     shutil.copytree(SEEDS, seeds)
     claims = seeds / "claims" / f"{SOURCE}.yaml"
     text = claims.read_text()
-    for old, new in MARKED.items():
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    claims.write_text(text)
+    assert text.count('    statement: "') >= MARKED
+    claims.write_text(text.replace('    statement: "', '    statement: "(v2) ', MARKED))
     return seeds
 
 
@@ -366,7 +357,7 @@ def topo() -> Iterator[Topology]:
 def _version_of(body: str) -> int:
     """1 or 2: which seeds a response comes from; a mix of both fails the test."""
     marks = body.count("(v2)")
-    assert marks in (0, len(MARKED)), f"a response mixes two datasets ({marks} marks)"
+    assert marks in (0, MARKED), f"a response mixes two datasets ({marks} marks)"
     return 2 if marks else 1
 
 
