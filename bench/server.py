@@ -94,7 +94,8 @@ def nginx_config(prefix: Path, port: int, upstreams: list[str]) -> Path:
     local = conf.replace("    listen 8080;", f"    listen 127.0.0.1:{port};")
     (prefix / "nginx.conf").write_text(local)
     servers = "".join(f"    server {u} max_fails=3 fail_timeout=3s;\n" for u in upstreams)
-    (prefix / "upstream.conf").write_text(f"upstream api {{\n{servers}    keepalive 32;\n}}\n")
+    keepalive = "    keepalive 32;\n    keepalive_timeout 4s;\n"
+    (prefix / "upstream.conf").write_text(f"upstream api {{\n{servers}{keepalive}}}\n")
     return prefix / "nginx.conf"
 
 

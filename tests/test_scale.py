@@ -146,6 +146,10 @@ def test_compose_scale_profile() -> None:
         assert "bilateral_reader:" in api["environment"]["DATABASE_URL"]
         assert f"@db-replica-{n}:" in api["environment"]["DATABASE_URL"]
         assert api["depends_on"]["ingest-scale"]["condition"] == "service_completed_successfully"
+    assert (
+        services["api-1"]["environment"]["CURSOR_SECRET"]
+        == services["api-2"]["environment"]["CURSOR_SECRET"]
+    )
     assert "@db-primary:" in services["ingest-scale"]["environment"]["DATABASE_URL"]
     for proxy, upstream in (("proxy", "upstream-single"), ("proxy-scale", "upstream-scale")):
         mounts = " ".join(services[proxy]["volumes"])
@@ -318,6 +322,7 @@ def topo() -> Iterator[Topology]:
                 "DATABASE_URL": replica.url("bilateral_reader"),
                 "WORKERS": "1",
                 "LOG_LEVEL": "warning",
+                "CURSOR_SECRET": "scale-test-shared-secret",
             }
             env.pop("API_DATABASE_URL", None)
             log = (root / f"api{n}.log").open("wb")
@@ -455,6 +460,18 @@ def test_every_instance_reads_a_streaming_replica(topo: Topology) -> None:
         topo.replicas[0].sql("DELETE FROM claim", "bilateral", "bilateral_reader")
 
 
+def test_a_cursor_from_one_instance_pages_on_the_other(topo: Topology) -> None:
+    first = httpx.get(f"{topo.api(0)}/v1/claims?limit=7&sort=id")
+    cursor = first.json()["next_cursor"]
+    assert cursor
+    second = httpx.get(
+        f"{topo.api(1)}/v1/claims", params={"limit": 7, "sort": "id", "cursor": cursor}
+    )
+    assert second.status_code == 200, second.text
+    ids = [c["id"] for c in first.json()["items"] + second.json()["items"]]
+    assert len(set(ids)) == 14  # the next page, not the first again
+
+
 def test_shared_cache_keeps_representations_and_request_ids_apart(topo: Topology) -> None:
     with httpx.Client(base_url=topo.proxy, timeout=10) as http:
         url = "/v1/claims?topic=trade&limit=3"
@@ -550,24 +567,21 @@ def _through_proxy_reaches(topo: Topology, port: int) -> bool:
 
 
 def test_ingest_under_load_is_whole_monotonic_and_visible_in_time(topo: Topology) -> None:
+    fresh = httpx.Client(base_url=topo.proxy, timeout=10)  # a client that sends no marker
+    as_csv = {"Accept": "text/csv"}
+
+    def proxy_version() -> int:
+        return min(_version_of(fresh.get(LIST_URL, headers=h).text) for h in ({}, as_csv))
+
     with Load(topo.proxy, READS, threads=6) as load:
         _wait("the readers to see v1", lambda: load.newest == 1)
+        assert proxy_version() == 1  # now in the proxy's cache: the worst case for visibility
         topo.ingest(topo.seeds_v2)
-        committed = time.monotonic()
-        fresh = httpx.Client(base_url=topo.proxy, timeout=10)  # a client that sends no marker
-        took = _wait(
-            "v2 through the proxy",
-            lambda: (
-                _version_of(fresh.get(LIST_URL).text) == 2
-                and _version_of(fresh.get(LIST_URL, headers={"Accept": "text/csv"}).text) == 2
-            ),
-            timeout=VISIBLE_WITHIN + 5,
-        )
+        took = _wait("v2 through the proxy", lambda: proxy_version() == 2, VISIBLE_WITHIN + 5)
+        _wait("the readers to see v2", lambda: load.newest == 2, VISIBLE_WITHIN)
         fresh.close()
-        time.sleep(1)
     print(f"\nthe new dataset was visible through the proxy after {took:.1f} s")
     assert took <= VISIBLE_WITHIN, took
-    assert time.monotonic() - committed < 60
     load.check()
     assert load.newest == 2
 
