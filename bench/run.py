@@ -31,13 +31,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from app.pagination import Cursor
+from app.pagination import Cursor, CursorSigner
 from bench.server import free_port, wait_until_up
 from bench.synth import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 REPEATED = "/v1/claims?topic=trade&published_from=2010-01-01&limit=50"
+CURSOR_SECRET = "bench-cursor-secret"  # the sampled cursors are signed with it (a local bench only)
 DATASETTE_SQL = (
     "select claim.id, claim.statement, claim.quote, claim.quote_start, claim.quote_end, "
     "source.id as source_id, source.published from claim join source on source.id = "
@@ -146,7 +147,13 @@ def sample_paths(database: Path, rng: random.Random, n: int = 400) -> dict[str, 
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
         ids = sorted(r[0] for r in db.execute("SELECT id FROM claim"))
         entities = [r[0] for r in db.execute("SELECT id FROM entity")]
-    deep_cursor = Cursor(sort="id", key=None, id=ids[len(ids) * 3 // 4]).encode()
+        version = db.execute("SELECT version FROM dataset").fetchone()[0]
+    signer = CursorSigner(CURSOR_SECRET.encode())  # the servers get the same CURSOR_SECRET
+
+    def cursor(claim_id: str) -> str:
+        return signer.encode(Cursor(sort="id", key=None, id=claim_id), version)
+
+    deep_cursor = cursor(ids[len(ids) * 3 // 4])
 
     def single() -> str:
         return rng.choice([
@@ -171,8 +178,8 @@ def sample_paths(database: Path, rng: random.Random, n: int = 400) -> dict[str, 
     while len(filtered) < n:
         kind = rng.randrange(5)
         query = single() if kind < 2 else combined() if kind < 4 else f"topic={rng.choice(TOPICS)}"
-        cursor = f"&cursor={Cursor('id', None, rng.choice(ids)).encode()}" if kind == 4 else ""
-        filtered.add(f"/v1/claims?{query}&limit={rng.randint(10, 60)}{cursor}")
+        page = f"&cursor={cursor(rng.choice(ids))}" if kind == 4 else ""
+        filtered.add(f"/v1/claims?{query}&limit={rng.randint(10, 60)}{page}")
     return {
         "repeated": [REPEATED],
         "filtered": sorted(filtered),
@@ -214,7 +221,11 @@ def bench_size(
     seeds = work / "seeds"
     generate(seeds, size)
     database = work / "bench.db"
-    env = {"DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": "warning"}
+    env = {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "LOG_LEVEL": "warning",
+        "CURSOR_SECRET": CURSOR_SECRET,
+    }
     ingest_seconds = ingest(seeds, env["DATABASE_URL"])
     result: dict[str, Any] = {
         "claims": size,
@@ -243,7 +254,12 @@ def bench_size(
         pg_url = fresh_postgres_database(postgres, f"bf_bench_{size}")
         pg_seconds = ingest(seeds, pg_url)
         result["postgres_ingest_claims_per_second"] = round(size / pg_seconds)
-        pg_env = {"DATABASE_URL": pg_url, "LOG_LEVEL": "warning", **no_cache}
+        pg_env = {
+            "DATABASE_URL": pg_url,
+            "LOG_LEVEL": "warning",
+            "CURSOR_SECRET": CURSOR_SECRET,
+            **no_cache,
+        }
         servers["postgres_no_cache"] = (ours_cmd, pg_env, port, ["repeated", "filtered"])
     payload_file = work / "payload.json"
     payload_file.write_bytes(payload)

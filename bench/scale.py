@@ -22,7 +22,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.run import REPEATED, fresh_postgres_database, ingest, sample_paths, wrk
+from bench.run import (
+    CURSOR_SECRET,
+    REPEATED,
+    fresh_postgres_database,
+    ingest,
+    sample_paths,
+    wrk,
+)
 from bench.server import ROOT, running_api, running_nginx
 
 SEEDS = ROOT / "seeds"
@@ -70,7 +77,12 @@ def main() -> int:
         sqlite = work / "paths.db"
         ingest(SEEDS, f"sqlite:///{sqlite}")
         filtered = sample_paths(sqlite, random.Random(11))["filtered"]
-        env = {"DATABASE_URL": url, "WORKERS": "1", "RESPONSE_CACHE_ENTRIES": "0"}
+        env = {
+            "DATABASE_URL": url,
+            "WORKERS": "1",
+            "RESPONSE_CACHE_ENTRIES": "0",
+            "CURSOR_SECRET": CURSOR_SECRET,
+        }
         with running_api(env, quiet=True) as api:
             if (os.cpu_count() or 1) >= 2:
                 os.sched_setaffinity(api.pid, {0})  # wrk runs pinned to the other core
