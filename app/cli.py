@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -23,17 +23,30 @@ def _validated(seeds_dir: Path) -> Dataset:
     try:
         return load_dataset(seeds_dir)
     except SeedsInvalid as exc:
-        for error in exc.errors:
-            typer.echo(f"error: {error}", err=True)
-        typer.echo(f"{len(exc.errors)} problem(s) found; nothing was written.", err=True)
-        raise typer.Exit(code=1) from exc
+        _fail(exc, "nothing was written.")
+
+
+def _fail(exc: SeedsInvalid, outcome: str) -> NoReturn:
+    for error in exc.errors:
+        typer.echo(f"error: {error}", err=True)
+    typer.echo(f"{len(exc.errors)} problem(s) found; {outcome}", err=True)
+    raise typer.Exit(code=1) from exc
 
 
 @cli.command()
 def check(
     seeds_dir: SeedsArg = None,
     coverage: Annotated[
-        bool, typer.Option("--coverage", help="Report the sentences no claim covers")
+        bool,
+        typer.Option(
+            "--coverage",
+            help="Also fail when a sentence is not covered: some content word of it is in "
+            "no claim's quote and no excluded text",
+        ),
+    ] = False,
+    report_only: Annotated[
+        bool,
+        typer.Option("--report-only", help="With --coverage: list what is uncovered, exit 0"),
     ] = False,
 ) -> None:
     """Validate the seeds without touching any database."""
@@ -47,35 +60,74 @@ def check(
     )
     if not coverage:
         return
+    uncovered = 0
     for item in coverage_report(ds):
         typer.echo(
             f"{item.source_id}: {item.fraction:.0%} of {item.sentences - item.excluded} content "
             f"sentences covered ({item.excluded} excluded as furniture or headings)"
         )
-        for sentence in item.uncovered:
-            typer.echo(f"  uncovered @{sentence.start}: {sentence.text}")
+        for gap in item.uncovered:
+            uncovered += 1
+            state = "partly covered" if gap.partly else "uncovered"
+            typer.echo(f"  {state} @{gap.start} (not quoted: {', '.join(gap.missing)}): {gap.text}")
+    if uncovered and not report_only:
+        typer.echo(
+            f"error: {uncovered} sentence(s) not fully covered: quote them in claims, or list "
+            "their text under `excluded:` (--report-only lists them without failing)",
+            err=True,
+        )
+        raise typer.Exit(code=1)
 
 
 @cli.command()
-def stats(seeds_dir: SeedsArg = None) -> None:
+def stats(
+    seeds_dir: SeedsArg = None,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Also rewrite the table in README.md and tests/corpus_counts.json (both next "
+            "to the seeds folder), as a corpus change requires",
+        ),
+    ] = False,
+) -> None:
     """Print a Markdown table of claims per topic and source (the README's table)."""
-    ds = _validated(seeds_dir or Settings().seeds_dir)
-    sources = [s["id"] for s in ds.sources]
-    counts = {(c["topic_id"], c["source_id"]): c["claims"] for c in ds.claim_counts}
-    typer.echo("| topic | claims | " + " | ".join(f"`{s}`" for s in sources) + " |")
-    typer.echo("|---|---|" + "---|" * len(sources))
-    for topic in sorted(t["id"] for t in ds.topics):
-        row = [counts.get((topic, s), 0) for s in sources]
-        typer.echo(f"| {topic} | {sum(row)} | " + " | ".join(map(str, row)) + " |")
-    per_source = [counts.get(("*", s), 0) for s in sources]
-    typer.echo(f"| **all claims** | {len(ds.claims)} | " + " | ".join(map(str, per_source)) + " |")
+    from app.ingest.stats import corpus_counts, stats_table, write_readme_table
+
+    seeds = seeds_dir or Settings().seeds_dir
+    ds = _validated(seeds)
+    table = stats_table(ds)
+    typer.echo(table, nl=False)
+    if not write:
+        return
+    root = seeds.resolve().parent
+    try:
+        write_readme_table(root / "README.md", table)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(f"wrote the table in {root / 'README.md'}", err=True)
+    counts = root / "tests" / "corpus_counts.json"
+    if counts.parent.is_dir():
+        counts.write_text(json.dumps(corpus_counts(ds), indent=2, sort_keys=True) + "\n")
+        typer.echo(f"wrote {counts}", err=True)
 
 
 @cli.command()
-def ingest(seeds_dir: SeedsArg = None) -> None:
+def ingest(
+    seeds_dir: SeedsArg = None,
+    allow_removals: Annotated[
+        bool,
+        typer.Option(
+            "--allow-removals",
+            help="Allow removing a whole source or more than 10% of the served claims",
+        ),
+    ] = False,
+) -> None:
     """Run migrations, then replace the dataset with the seeds in one transaction."""
     from app.db import writer_engine
-    from app.ingest.load import write_dataset
+    from app.ingest.load import RemovalsRefused, write_dataset
+    from app.ingest.report import change_lines, refusal
     from app.migrate import upgrade
 
     settings = Settings()
@@ -84,7 +136,10 @@ def ingest(seeds_dir: SeedsArg = None) -> None:
     upgrade(settings.database_url)
     engine = writer_engine(settings.database_url)
     try:
-        summary = write_dataset(engine, ds)
+        summary = write_dataset(engine, ds, allow_removals=allow_removals)
+    except RemovalsRefused as exc:
+        typer.echo(refusal(exc.summary), err=True)
+        raise typer.Exit(code=1) from exc
     finally:
         engine.dispose()
     state = "unchanged" if summary.unchanged else "loaded"
@@ -93,6 +148,22 @@ def ingest(seeds_dir: SeedsArg = None) -> None:
         f"{summary.topics} topics; {summary.added} added, {summary.changed} changed, "
         f"{summary.removed} removed"
     )
+    for line in change_lines(summary):
+        typer.echo(f"  {line}")
+
+
+@cli.command()
+def pin(seeds_dir: SeedsArg = None) -> None:
+    """Record each document's sha256 and size in sources.yaml, after a deliberate change."""
+    from app.ingest.pins import pin_documents
+
+    try:
+        pins = pin_documents(seeds_dir or Settings().seeds_dir)
+    except SeedsInvalid as exc:
+        _fail(exc, "sources.yaml was not changed.")
+    for item in pins:
+        state = "updated" if item.changed else "unchanged"
+        typer.echo(f"{state}: {item.source_id} ({item.file}): {item.size} bytes, {item.sha256}")
 
 
 @cli.command()

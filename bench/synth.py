@@ -10,6 +10,7 @@ are the real vocabularies; sources, dates, topics and quantities are spread real
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import shutil
@@ -97,7 +98,11 @@ def generate(out: Path, n: int, seed: int = 7) -> None:
                     {"value": value * 1_000_000, "unit": "USD", "as_stated": f"{value} million"}
                 ]
             claims.append(claim)
-        (out / "documents" / f"{sid}.txt").write_text("\n".join(sentences), encoding="utf-8")
+        document = "\n".join(sentences).encode("utf-8")
+        (out / "documents" / f"{sid}.txt").write_bytes(document)
+        sources[-1] += (
+            f"\n    sha256: {hashlib.sha256(document).hexdigest()}\n    size: {len(document)}"
+        )
         (out / "claims" / f"{sid}.json").write_text(
             json.dumps({"source": sid, "claims": claims}, ensure_ascii=False), encoding="utf-8"
         )

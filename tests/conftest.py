@@ -8,6 +8,7 @@ unreachable the Postgres tests are skipped, except under CI=true, where that is 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,7 +88,7 @@ def ingest(url: str, seeds: Path = SEEDS) -> None:
     upgrade(url)
     engine = writer_engine(url)
     try:
-        write_dataset(engine, load_dataset(seeds))
+        write_dataset(engine, load_dataset(seeds), allow_removals=True)  # tests swap datasets
     finally:
         engine.dispose()
 
@@ -117,3 +118,11 @@ def client(seeded_db: str) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
     app.state.engine.dispose()
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    """A private copy of the real seeds that a test may break."""
+    copy = tmp_path / "seeds"
+    shutil.copytree(SEEDS, copy)
+    return copy

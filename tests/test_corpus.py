@@ -1,7 +1,7 @@
 """Quality gate for the curated corpus: fidelity, references, coverage and pinned counts.
 
-If a count changes on purpose, update CORPUS_COUNTS (and the README's topic table) in the same
-commit; an accidental deletion fails here.
+If a count changes on purpose, run `bilateral stats --write` (it rewrites corpus_counts.json and
+the README's topic table) and commit the result; an accidental deletion fails here.
 """
 
 from __future__ import annotations

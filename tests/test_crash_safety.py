@@ -50,7 +50,7 @@ def fingerprint(url: str) -> tuple[int, int, str]:
 
 def start_ingest(url: str, seeds: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "ingest", str(seeds)],
+        [sys.executable, "-m", "app.cli", "ingest", "--allow-removals", str(seeds)],
         env={**os.environ, "DATABASE_URL": url},
         cwd=ROOT,
         stdout=subprocess.PIPE,

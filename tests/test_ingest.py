@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,17 +9,8 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from app.cli import cli
-from tests.conftest import SEEDS
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def seeds(tmp_path: Path) -> Path:
-    """A private copy of the real seeds that a test may break."""
-    copy = tmp_path / "seeds"
-    shutil.copytree(SEEDS, copy)
-    return copy
 
 
 def bilateral(*args: str, url: str | None = None) -> tuple[int, str]:
@@ -198,15 +188,22 @@ def test_oversized_document_is_refused(seeds: Path) -> None:
 
 
 def test_check_coverage_lists_uncovered_sentences(seeds: Path) -> None:
-    code, out = bilateral("check", "--coverage", str(seeds))
+    code, out = bilateral("check", "--coverage", "--report-only", str(seeds))
     assert code == 0, out
     path = claims_file(seeds, 0)
     source = path.read_text(encoding="utf-8").splitlines()[0].split(":", 1)[1].strip()
     assert f"{source}: " in out
     path.write_text(f"source: {source}\nclaims: []\n")
+    sources = seeds / "sources.yaml"
+    body = sources.read_text(encoding="utf-8")
+    sources.write_text(
+        body.replace(f"  - id: {source}\n", f"  - id: {source}\n    curated: false\n")
+    )
     code, out = bilateral("check", "--coverage", str(seeds))
+    assert code == 1, out
     assert f"{source}: 0%" in out
-    assert "uncovered @" in out
+    assert "  uncovered @" in out
+    assert "sentence(s) not fully covered" in out
 
 
 def test_stats_table_counts_claims_per_topic_and_source(seeds: Path) -> None:

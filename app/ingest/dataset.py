@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import difflib
 import gc
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from app.claim_document import claim_document, dumps
 from app.ingest.errors import SeedError, SeedsInvalid
-from app.ingest.quotes import QuoteIndex, QuoteNotFound
+from app.ingest.quantities import value_problem
+from app.ingest.quotes import QuoteIndex, QuoteNotFound, explain_miss
 from app.ingest.reader import MAX_DOCUMENT_BYTES, ReadFailed, YamlDocument, read_text, read_yaml
 from app.ingest.schema import (
     ClaimEntry,
     ClaimsFile,
     EntitiesFile,
     FiguresFile,
+    SourceEntry,
     SourcesFile,
     TopicsFile,
     partial_date_bounds,
@@ -82,11 +85,14 @@ def _canonical_pieces(tables: list[list[Any]], rows_per_piece: int = 2000) -> It
 class _Collector:
     def __init__(self) -> None:
         self.errors: list[SeedError] = []
+        self.entity_names: dict[str, str] = {}  # casefolded name -> entity id, once loaded
 
     def add(self, file: Path, line: int | None, message: str, claim_id: str | None = None) -> None:
         self.errors.append(SeedError(file, line, message, claim_id))
 
     def parse(self, path: Path, model: type[Model]) -> tuple[Model, YamlDocument] | None:
+        """The file as `model`; when some list entries break the schema, they are reported and
+        set aside, so the rest (and the files that refer to them) are still checked."""
         try:
             doc = read_yaml(path)
         except ReadFailed as exc:
@@ -97,9 +103,84 @@ class _Collector:
         except ValidationError as exc:
             for err in exc.errors()[:MAX_ERRORS_SHOWN_PER_FILE]:
                 loc = tuple(err["loc"])
-                where = ".".join(str(p) for p in loc) or "(top level)"
-                self.add(path, doc.line(loc), f"{where}: {err['msg']}", _claim_id(doc.data, loc))
+                message = schema_message(model, err) + self._entity_hint(loc, err["input"])
+                self.add(path, doc.line(loc), message, _claim_id(doc.data, loc))
+            return _salvage(model, doc, exc)
+
+    def _entity_hint(self, loc: tuple[Any, ...], value: Any) -> str:
+        """An entity written by name (`NORAD`) instead of id: say which id that name has."""
+        if len(loc) > 1 and loc[-2] == "entities" and isinstance(value, str):
+            owner = self.entity_names.get(value.casefold())
+            if owner:
+                return f"; {value!r} is a name of entity {owner!r}: use that id"
+        return ""
+
+
+def _salvage(
+    model: type[Model], doc: YamlDocument, exc: ValidationError
+) -> tuple[Model, YamlDocument] | None:
+    """The file without its list entries that have errors, or None if the error is elsewhere."""
+    bad: dict[str, set[int]] = {}
+    for err in exc.errors():
+        loc = err["loc"]
+        if len(loc) < 2 or not isinstance(loc[0], str) or not isinstance(loc[1], int):
             return None
+        bad.setdefault(loc[0], set()).add(loc[1])
+    data = dict(doc.data)
+    for name, indices in bad.items():
+        items = data.get(name)
+        if not isinstance(items, list):
+            return None
+        doc.kept[name] = [i for i in range(len(items)) if i not in indices]
+        data[name] = [items[i] for i in doc.kept[name]]
+        doc.dropped_ids[name] = {
+            str(items[i]["id"]) for i in indices if isinstance(items[i], dict) and "id" in items[i]
+        }
+    try:
+        return model.model_validate(data), doc
+    except ValidationError:
+        return None
+
+
+PERIOD_FORMS = (
+    "YYYY (2018), YYYY-MM (2021-02), YYYY-MM-DD (2021-02-23), a range START/END "
+    "(2020/2021, 2019-07/2019-08-22), open-ended START/ (1957/) or up to /END (/2019)"
+)
+
+
+def schema_message(model: type[BaseModel], err: Any) -> str:
+    """A pydantic error as a curator reads it: where, what, and what would be valid."""
+    loc = tuple(err["loc"])
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    if err["type"] == "extra_forbidden" and loc:
+        fields = sorted(_fields_at(model, loc[:-1]))
+        close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"{where}: unknown field {loc[-1]!r}; {hint}valid fields: {', '.join(fields)}"
+    if loc and loc[-1] == "period":
+        return f"{where}: {err['input']!r} is not a period; accepted forms: {PERIOD_FORMS}"
+    return f"{where}: {err['msg']}"
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the model nested at `loc` (list indices skipped)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field_info = current.model_fields.get(part) if current else None
+        current = _inner_model(field_info.annotation) if field_info else None
+    return list(current.model_fields) if current else []
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found:
+            return found
+    return None
 
 
 def _claim_id(data: Any, loc: tuple[Any, ...]) -> str | None:
@@ -143,7 +224,9 @@ def _load_dataset(seeds_dir: Path) -> Dataset:
 
     topics = errs.parse(seeds_dir / "topics.yaml", TopicsFile)
     topic_ids: set[str] = set()
+    set_aside: set[str] = set()  # ids of entries with schema errors: known, but not loaded
     if topics:
+        set_aside |= topics[1].dropped_ids.get("topics", set())
         for i, topic in enumerate(topics[0].topics):
             if topic.id in topic_ids:
                 errs.add(
@@ -161,35 +244,41 @@ def _load_dataset(seeds_dir: Path) -> Dataset:
 
     figure_ids = _load_figures(seeds_dir, errs, ds)
     entity_ids = _load_entities(seeds_dir, errs, ds)
-    errors_before = len(errs.errors)
-    texts = _load_sources(seeds_dir, errs, ds)
-    sources_ok = len(errs.errors) == errors_before
+    errs.entity_names = {a["alias"]: a["entity_id"] for a in ds.entity_aliases}
+    texts, source_seeds, known_sources = _load_sources(seeds_dir, errs, ds)
 
-    refs = _Refs.of(ds, topic_ids, entity_ids, figure_ids)
+    refs = _Refs.of(ds, topic_ids | set_aside, entity_ids, figure_ids)
     sources = {source["id"]: source for source in ds.sources}
     claim_ids: dict[str, str] = {}
     claim_sources: dict[str, tuple[str, str]] = {}  # id -> (source, kind)
     parts: list[_PartOf] = []
-    claim_files = (
-        sorted(p for p in (seeds_dir / "claims").iterdir() if p.suffix in (".yaml", ".json"))
-        if (seeds_dir / "claims").is_dir()
-        else []
-    )
-    seen_sources: set[str] = set()
-    for path in claim_files:
+    claim_counts: dict[str, int] = {}
+    unreadable: set[str] = set()  # claims files with errors of their own, by name
+    for path in _seed_files(seeds_dir / "claims", errs):
         parsed = errs.parse(path, ClaimsFile)
         if not parsed:
+            unreadable.add(path.stem)
             continue
         claims_file, doc = parsed
         if claims_file.source not in texts:
-            if sources_ok:  # otherwise sources.yaml's own errors say it all
-                errs.add(path, doc.line(("source",)), f"unknown source {claims_file.source!r}")
-            continue
-        if claims_file.source in seen_sources:
+            if known_sources is not None and claims_file.source not in known_sources:
+                errs.add(path, doc.line(("source",)), _unknown_source(claims_file.source, texts))
+            continue  # else sources.yaml's own errors say it all
+        if claims_file.source in claim_counts:
             errs.add(
                 path, doc.line(("source",)), f"source {claims_file.source} has two claim files"
             )
-        seen_sources.add(claims_file.source)
+        elif path.stem != claims_file.source:
+            errs.add(
+                path,
+                doc.line(("source",)),
+                f"the claims of source {claims_file.source} go in "
+                f"claims/{claims_file.source}{path.suffix}, not {path.name}",
+            )
+        # as written: claims set aside for schema errors count too
+        written = len(doc.data["claims"]) if "claims" in doc.kept else len(claims_file.claims)
+        claim_counts[claims_file.source] = written
+        _check_curated(errs, path, doc, source_seeds[claims_file.source], written)
         context = _ClaimsContext(
             path, doc, sources[claims_file.source], QuoteIndex(texts[claims_file.source]), refs
         )
@@ -197,7 +286,11 @@ def _load_dataset(seeds_dir: Path) -> Dataset:
         for i, excluded in enumerate(claims_file.excluded):
             starts = context.quotes.starts(excluded.text)
             if not starts:
-                errs.add(path, doc.line(("excluded", i, "text")), "excluded text not in the source")
+                errs.add(
+                    path,
+                    doc.line(("excluded", i, "text")),
+                    explain_miss(context.quotes.text, excluded.text, "excluded text"),
+                )
             spans.extend((at, at + len(excluded.text)) for at in starts)
         for position, (claim, content) in enumerate(
             zip(claims_file.claims, _claim_contents(claims_file), strict=True)
@@ -217,6 +310,14 @@ def _load_dataset(seeds_dir: Path) -> Dataset:
                 line = doc.line(("claims", position, "part_of"))
                 parts.append(_PartOf(path, line, claim.id, claim.part_of, claims_file.source))
     _check_parts(errs, parts, claim_sources)
+    if (seeds_dir / "claims").is_dir():
+        for source_id, seed in source_seeds.items():
+            if seed.curated and source_id not in claim_counts and source_id not in unreadable:
+                seed.error(
+                    errs,
+                    f"source {source_id} has no claims file: create claims/{source_id}.yaml, or "
+                    "mark the source `curated: false` while it has no claims yet",
+                )
     if errs.errors:
         raise SeedsInvalid(errs.errors)
     ds.claim_counts = _claim_counts(ds)
@@ -270,13 +371,41 @@ class _Refs:
     figure_ids: set[str]
     masks: dict[str, int]
     entities: dict[str, dict[str, Any]]
+    aliases: dict[str, str]  # every casefolded name of an entity -> its id
 
     @classmethod
     def of(
         cls, ds: Dataset, topic_ids: set[str], entity_ids: set[str], figure_ids: set[str]
     ) -> _Refs:
         masks = {t["id"]: t["mask"] for t in ds.topics}
-        return cls(topic_ids, entity_ids, figure_ids, masks, {e["id"]: e for e in ds.entities})
+        aliases = {a["alias"]: a["entity_id"] for a in ds.entity_aliases}
+        entities = {e["id"]: e for e in ds.entities}
+        return cls(topic_ids, entity_ids, figure_ids, masks, entities, aliases)
+
+    def unknown(self, name: str, value: str) -> str:
+        """Why `value` is not a known topic, entity or figure id, and what would be."""
+        if name == "entity":
+            owner = self.aliases.get(value.casefold())
+            if owner:
+                return f"unknown entity {value!r}: it is a name of entity {owner!r}; use that id"
+            return f"unknown entity {value!r}{_closest(value, self.entity_ids)}; entities are " + (
+                "defined in seeds/entities/*.yaml"
+            )
+        known = self.topic_ids if name == "topic" else self.figure_ids
+        file = "topics.yaml" if name == "topic" else "figures.yaml"
+        return (
+            f"unknown {name} {value!r}{_closest(value, known)}; the {name}s, defined in "
+            f"seeds/{file}, are: {', '.join(sorted(known))}"
+        )
+
+
+def _closest(value: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _unknown_source(source_id: str, texts: dict[str, str]) -> str:
+    return f"unknown source {source_id!r}{_closest(source_id, texts)}: it has no sources.yaml entry"
 
 
 @dataclass(frozen=True)
@@ -306,6 +435,53 @@ def _claim_counts(ds: Dataset) -> list[dict[str, Any]]:
     return [{"source_id": s, "topic_id": t, "claims": n} for (s, t), n in sorted(counts.items())]
 
 
+def _seed_files(folder: Path, errs: _Collector, required: bool = True) -> list[Path]:
+    """The .yaml/.json files of a folder, after refusing anything there that would silently not
+    be read (a .yml file, a subfolder). Names starting with "." (editor files) are skipped."""
+    if not folder.is_dir():
+        if required:
+            errs.add(
+                folder,
+                None,
+                f"{folder.name} folder is missing: every curated source needs "
+                f"{folder.name}/<source-id>.yaml (ingesting without it would remove every claim)",
+            )
+        return []
+    files = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_file() and path.suffix in (".yaml", ".json"):
+            files.append(path)
+        else:
+            errs.add(
+                path,
+                None,
+                f"not read: files in {folder.name}/ end in .yaml or .json "
+                "(rename it, or move it elsewhere)",
+            )
+    return files
+
+
+def _check_curated(
+    errs: _Collector, path: Path, doc: YamlDocument, seed: _SourceSeed, claims: int
+) -> None:
+    """A curated source has claims; one marked `curated: false` has none yet."""
+    if seed.curated and not claims:
+        errs.add(
+            path,
+            doc.line(("claims",)),
+            "no claims: a curated source needs at least one (mark the source `curated: false` "
+            "in sources.yaml while it is not yet curated)",
+        )
+    elif not seed.curated and claims:
+        seed.error(
+            errs,
+            f"source {seed.id} is marked `curated: false` but {path.name} has {claims} "
+            "claim(s): remove `curated: false`",
+        )
+
+
 def _load_figures(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
     path = seeds_dir / "figures.yaml"
     if not path.exists():
@@ -313,6 +489,7 @@ def _load_figures(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
     parsed = errs.parse(path, FiguresFile)
     ids: set[str] = set()
     if parsed:
+        ids |= parsed[1].dropped_ids.get("figures", set())
         for i, figure in enumerate(parsed[0].figures):
             if figure.id in ids:
                 errs.add(path, parsed[1].line(("figures", i)), f"duplicate figure {figure.id}")
@@ -324,10 +501,11 @@ def _load_figures(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
 def _load_entities(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
     ids: set[str] = set()
     aliases: dict[str, str] = {}
-    for path in sorted((seeds_dir / "entities").glob("*.yaml")):
+    for path in _seed_files(seeds_dir / "entities", errs, required=False):
         parsed = errs.parse(path, EntitiesFile)
         if not parsed:
             continue
+        ids |= parsed[1].dropped_ids.get("entities", set())
         for i, entity in enumerate(parsed[0].entities):
             if entity.id in ids:
                 errs.add(path, parsed[1].line(("entities", i)), f"duplicate entity id {entity.id}")
@@ -350,33 +528,101 @@ def _load_entities(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
     return ids
 
 
-def _load_sources(seeds_dir: Path, errs: _Collector, ds: Dataset) -> dict[str, str]:
+@dataclass(frozen=True)
+class _SourceSeed:
+    """A source entry as other files' checks need it: where it is, and whether it is curated."""
+
+    id: str
+    doc: YamlDocument
+    index: int
+    curated: bool
+
+    def error(self, errs: _Collector, message: str, *field: str) -> None:
+        errs.add(self.doc.path, self.doc.line(("sources", self.index, *field)), message)
+
+
+def _load_sources(
+    seeds_dir: Path, errs: _Collector, ds: Dataset
+) -> tuple[dict[str, str], dict[str, _SourceSeed], set[str] | None]:
+    """Each source's text and entry; and every id sources.yaml lists (None if unreadable)."""
     path = seeds_dir / "sources.yaml"
     parsed = errs.parse(path, SourcesFile)
     texts: dict[str, str] = {}
+    seeds: dict[str, _SourceSeed] = {}
     if not parsed:
-        return texts
+        return texts, seeds, None
     sources, doc = parsed
+    listed = {  # entries set aside for schema errors list their document too
+        str(entry["file"])
+        for entry in doc.data.get("sources", [])
+        if isinstance(entry, dict) and "file" in entry
+    }
+    owners: dict[str, str] = {}
     for i, source in enumerate(sources.sources):
-        if source.id in texts:
-            errs.add(path, doc.line(("sources", i)), f"duplicate source id {source.id}")
+        seed = _SourceSeed(source.id, doc, i, source.curated)
+        if source.id in seeds:
+            seed.error(errs, f"duplicate source id {source.id}")
             continue
+        seeds[source.id] = seed
+        if source.file in owners:
+            seed.error(errs, f"{source.file} is already the document of {owners[source.file]}")
+        owners[source.file] = source.id
         try:
             text = read_text(seeds_dir / "documents" / source.file, MAX_DOCUMENT_BYTES)
         except ReadFailed as exc:
-            errs.add(path, doc.line(("sources", i)), f"source {source.id}: {exc.error}")
+            seed.error(errs, f"source {source.id}: {exc.error}")
             continue
+        raw = text.encode("utf-8")
+        sha256 = hashlib.sha256(raw).hexdigest()
+        if (sha256, len(raw)) != (source.sha256, source.size):
+            seed.error(errs, pin_mismatch(source.file, raw, sha256, source), "sha256")
         texts[source.id] = text
         published = partial_date_bounds(source.published)[0] if source.published else None
         ds.sources.append(
             {
-                **source.model_dump(exclude={"published"}),
+                **source.model_dump(exclude={"published", "size", "curated"}),
                 "published": published,
                 "text": text,
-                "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "sha256": sha256,
             }
         )
-    return texts
+    _check_documents_listed(seeds_dir / "documents", listed, errs)
+    return texts, seeds, set(seeds) | doc.dropped_ids.get("sources", set())
+
+
+def pin_mismatch(file: str, raw: bytes, sha256: str, pinned: SourceEntry) -> str:
+    """Why a document no longer matches its pin, and how to re-pin after a deliberate change."""
+    hints = [
+        hint
+        for hint, present in (
+            ("it now starts with a byte-order mark", raw.startswith(b"\xef\xbb\xbf")),
+            ("it now has CRLF line endings", b"\r\n" in raw),
+            ("it now ends with a newline", raw.endswith(b"\n")),
+        )
+        if present
+    ]
+    return (
+        f"documents/{file} is not the pinned document: it is {len(raw)} bytes with sha256 "
+        f"{sha256}, the pin says {pinned.size} bytes with sha256 {pinned.sha256}"
+        + (f" ({'; '.join(hints)})" if hints else "")
+        + ". Documents stay byte for byte as received, since quotes and offsets are checked "
+        "against them. If the change is deliberate, re-check the claims, then run "
+        "`bilateral pin` to update sha256 and size in sources.yaml."
+    )
+
+
+def _check_documents_listed(folder: Path, files: set[str], errs: _Collector) -> None:
+    """Every document needs a sources.yaml entry, or its claims could never be checked."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if not path.name.startswith(".") and path.name not in files:
+            errs.add(
+                path,
+                None,
+                "document has no entry in sources.yaml: add one (see seeds/README.md) "
+                "or remove the file",
+            )
 
 
 def _add_claim(
@@ -470,16 +716,20 @@ def _check_claim(
     ):
         for value in values:
             if value not in known:
-                errs.add(path, doc.line(loc), f"unknown {name} {value!r}", claim.id)
+                errs.add(path, doc.line(loc), refs.unknown(name, value), claim.id)
                 ok = False
         if len(set(values)) != len(values) and name != "figure":
             errs.add(path, doc.line(loc), f"{name} listed twice", claim.id)
             ok = False
     for i, quantity in enumerate(claim.quantities):
-        if quantity.as_stated not in claim.quote:
-            errs.add(
-                path, doc.line((*loc, "quantities", i)),
-                f"as_stated {quantity.as_stated!r} is not part of the quote", claim.id,
-            )  # fmt: skip
+        problem = (
+            f"as_stated {quantity.as_stated!r} is not part of the quote"
+            if quantity.as_stated not in claim.quote
+            else value_problem(
+                quantity.value, quantity.unit, quantity.qualifier, quantity.as_stated
+            )
+        )
+        if problem:
+            errs.add(path, doc.line((*loc, "quantities", i)), problem, claim.id)
             ok = False
     return start if ok else None

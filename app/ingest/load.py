@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -29,6 +30,31 @@ _TABLES: list[tuple[Table, str]] = [
 _DATASET = models.DATASET
 _CLAIM = models.CLAIM
 SQLITE_CACHE_KIB = 1024 * 1024  # an upper bound: SQLite allocates the cache as it fills
+# Without --allow-removals, an ingest that would remove more than this share of the served
+# claims (or any whole source) is refused: a missing or renamed seed file must not wipe data.
+MAX_REMOVED_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class Change:
+    """Ids added, changed or removed by an ingest, and for claims the source of each."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    source_of: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def between(cls, old: dict[str, str], new: dict[str, str]) -> Change:
+        """`old` and `new` map ids to a digest of their content."""
+        return cls(
+            added=sorted(new.keys() - old.keys()),
+            changed=sorted(k for k in new.keys() & old.keys() if new[k] != old[k]),
+            removed=sorted(old.keys() - new.keys()),
+        )
+
+    def per_source(self, ids: list[str]) -> Counter[str]:
+        return Counter(self.source_of.get(i, "?") for i in ids)
 
 
 @dataclass(frozen=True)
@@ -38,36 +64,82 @@ class IngestSummary:
     sources: int
     claims: int
     topics: int
-    added: int
-    changed: int
-    removed: int
+    claim_changes: Change
+    source_changes: Change
+    entity_changes: Change
+    served_claims: int  # before this ingest
+
+    @property
+    def added(self) -> int:
+        return len(self.claim_changes.added)
+
+    @property
+    def changed(self) -> int:
+        return len(self.claim_changes.changed)
+
+    @property
+    def removed(self) -> int:
+        return len(self.claim_changes.removed)
 
 
-def write_dataset(engine: Engine, ds: Dataset) -> IngestSummary:
-    """All or nothing: readers see the previous dataset until the commit, never a mix."""
+class RemovalsRefused(Exception):
+    """The ingest would remove a whole source or too many claims; nothing was written."""
+
+    def __init__(self, summary: IngestSummary) -> None:
+        self.summary = summary
+        super().__init__("ingest would remove served data; pass --allow-removals to proceed")
+
+
+def removals_need_consent(summary: IngestSummary) -> bool:
+    """Whether the ingest removes a whole source or more than MAX_REMOVED_SHARE of the claims."""
+    removed = summary.removed
+    return bool(summary.source_changes.removed) or removed > MAX_REMOVED_SHARE * max(
+        summary.served_claims, 1
+    )
+
+
+def _summarise(conn: Connection, ds: Dataset, version: str) -> IngestSummary:
+    """What replacing the served dataset (read in `conn`) with `ds` adds, changes and removes."""
+    previous = conn.execute(select(_DATASET.c.version)).scalar()
+    old_claims: dict[str, str] = {}
+    source_of: dict[str, str] = {}
+    for row in conn.execute(select(_CLAIM.c.id, _CLAIM.c.digest, _CLAIM.c.source_id)):
+        old_claims[row.id] = row.digest
+        source_of[row.id] = row.source_id
+    source_of.update((c["id"], c["source_id"]) for c in ds.claims)
+    claims = Change.between(old_claims, {c["id"]: c["digest"] for c in ds.claims})
+    old_sources = dict(conn.execute(select(models.SOURCE.c.id, models.SOURCE.c.sha256)).all())
+    old_entities = dict(conn.execute(select(models.ENTITY.c.id, models.ENTITY.c.name)).all())
+    return IngestSummary(
+        version=version,
+        unchanged=previous == version,
+        sources=len(ds.sources),
+        claims=len(ds.claims),
+        topics=len(ds.topics),
+        claim_changes=Change(claims.added, claims.changed, claims.removed, source_of),
+        source_changes=Change.between(old_sources, {s["id"]: s["sha256"] for s in ds.sources}),
+        entity_changes=Change.between(old_entities, {e["id"]: e["name"] for e in ds.entities}),
+        served_claims=len(old_claims),
+    )
+
+
+def write_dataset(engine: Engine, ds: Dataset, *, allow_removals: bool = False) -> IngestSummary:
+    """All or nothing: readers see the previous dataset until the commit, never a mix.
+
+    Raises RemovalsRefused, before writing anything, when the new dataset drops a whole source
+    or more than MAX_REMOVED_SHARE of the served claims and `allow_removals` is false.
+    """
     version = ds.version
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("LOCK TABLE dataset IN EXCLUSIVE MODE"))
         else:  # keep the transaction's pages in memory rather than spill and rewrite them
             conn.execute(text(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
-        previous = conn.execute(select(_DATASET.c.version)).scalar()
-        old: dict[str, str] = {
-            r.id: r.digest for r in conn.execute(select(_CLAIM.c.id, _CLAIM.c.digest))
-        }
-        new = {c["id"]: c["digest"] for c in ds.claims}
-        summary = IngestSummary(
-            version=version,
-            unchanged=previous == version,
-            sources=len(ds.sources),
-            claims=len(ds.claims),
-            topics=len(ds.topics),
-            added=len(new.keys() - old.keys()),
-            changed=sum(1 for k in new.keys() & old.keys() if new[k] != old[k]),
-            removed=len(old.keys() - new.keys()),
-        )
+        summary = _summarise(conn, ds, version)
         if summary.unchanged:
             return summary
+        if not allow_removals and removals_need_consent(summary):
+            raise RemovalsRefused(summary)
         conn.execute(delete(_DATASET))
         for table, _ in reversed(_TABLES):
             conn.execute(delete(table))

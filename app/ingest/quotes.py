@@ -108,7 +108,9 @@ def _fold(s: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
-def explain_miss(text: str, quote: str) -> str:
+def explain_miss(text: str, quote: str, what: str = "quote") -> str:
+    """Why `quote` is not in `text`: the characters that differ from the closest match.
+    `what` names the quoted thing in the message (a claim's quote, an excluded text)."""
     folded_text, text_index = _fold(text)
     folded_quote, _ = _fold(quote)
     at = folded_text.find(folded_quote)
@@ -119,25 +121,27 @@ def explain_miss(text: str, quote: str) -> str:
         for i, (a, b) in enumerate(zip(source_span, quote, strict=False)):
             if a != b:
                 return (
-                    f"quote not found verbatim; the source has it at character {start} with "
-                    f"different characters: at quote position {i} the source has {_describe(a)} "
-                    f"where the quote has {_describe(b)}. The source reads: {source_span!r}"
+                    f"{what} not found verbatim; the source has it at character {start} with "
+                    f"different characters: at {what} position {i} the source has {_describe(a)} "
+                    f"where the {what} has {_describe(b)}. The source reads: {source_span!r}"
                 )
         return (
-            f"quote not found verbatim; it differs from the source at character {start} only in "
+            f"{what} not found verbatim; it differs from the source at character {start} only in "
             f"spacing or length. The source reads: {source_span!r}"
         )
     matcher = difflib.SequenceMatcher(None, text, quote, autojunk=False)
     match = matcher.find_longest_match(0, len(text), 0, len(quote))
     if match.size < 8:
-        return "quote not found in the source text (no close match either)"
+        return f"{what} not found in the source text (no close match either)"
     t_end, q_end = match.a + match.size, match.b + match.size
     if q_end >= len(quote):
-        detail = "the quote's beginning differs"
+        detail = f"the {what}'s beginning differs"
     else:
         src_char = _describe(text[t_end]) if t_end < len(text) else "the end of the text"
         detail = (
-            f"after {quote[match.b : q_end][-30:]!r} the quote has {_describe(quote[q_end])} "
+            f"after {quote[match.b : q_end][-30:]!r} the {what} has {_describe(quote[q_end])} "
             f"where the source (character {t_end}) has {src_char}"
         )
-    return f"quote not found verbatim; closest match starts at source character {match.a}: {detail}"
+    return (
+        f"{what} not found verbatim; closest match starts at source character {match.a}: {detail}"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,11 +11,13 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
 
 from app.ingest.errors import SeedError
 
 MAX_YAML_BYTES = 5 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_NESTING = 100  # the seed formats nest 5 levels; deeper input is refused where it recurses
 
 
 class ReadFailed(Exception):
@@ -52,6 +54,10 @@ class YamlDocument:
     data: Any  # plain dicts, lists and scalars
     text: str
     _tree: Any = None
+    # After entries with schema errors were set aside: per list field, the original index of
+    # each entry kept (line() maps through it), and the ids of the entries set aside.
+    kept: dict[str, list[int]] = field(default_factory=dict)
+    dropped_ids: dict[str, set[str]] = field(default_factory=dict)
 
     def line(self, loc: tuple[int | str, ...]) -> int | None:
         """1-based line of the deepest part of `loc` that exists in the file.
@@ -60,7 +66,12 @@ class YamlDocument:
         keeps them runs only then.
         """
         if self._tree is None:
-            self._tree = YAML(typ="rt").load(self.text)
+            try:
+                self._tree = YAML(typ="rt").load(self.text)
+            except RecursionError:  # read_yaml refuses deep nesting; be safe all the same
+                return None
+        if len(loc) > 1 and isinstance(loc[1], int) and loc[0] in self.kept:
+            loc = (loc[0], self.kept[str(loc[0])][loc[1]], *loc[2:])
         node, line = self._tree, 1
         for key in loc:
             if isinstance(node, CommentedMap) and key in node:
@@ -72,6 +83,47 @@ class YamlDocument:
             else:
                 break
         return line
+
+
+def _refuse_structure(path: Path, text: str) -> None:
+    """Refuse anchors and aliases, and nesting deeper than MAX_NESTING, before composing.
+
+    A few hundred bytes of nested aliases expand to gigabytes (the "billion laughs"), and
+    seed files have no use for them. Thousands of nested brackets make the composer recurse
+    out of stack, and cost libyaml time that grows with the square of the depth; the event
+    parser keeps its own stack, and this pass stops at the first problem.
+    """
+    depth = 0
+    for event in YAML(typ="safe").parse(text):
+        line = int(event.start_mark.line) + 1
+        if isinstance(event, AliasEvent):
+            raise ReadFailed(
+                SeedError(path, line, f"alias *{event.anchor} not allowed in seed files")
+            )
+        if getattr(event, "anchor", None):
+            raise ReadFailed(
+                SeedError(
+                    path,
+                    line,
+                    f"anchor &{event.anchor} not allowed in seed files: write each value out",
+                )
+            )
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _too_deep(path, line)
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+
+
+def _too_deep(path: Path, line: int | None) -> ReadFailed:
+    return ReadFailed(
+        SeedError(
+            path,
+            line,
+            f"nested more than {MAX_NESTING} levels deep; seed files nest a few levels at most",
+        )
+    )
 
 
 def _reject_constant(name: str) -> Any:
@@ -86,6 +138,9 @@ def read_yaml(path: Path) -> YamlDocument:
     if path.suffix == ".json":
         try:
             data = json.loads(text, parse_constant=_reject_constant)
+        except RecursionError:
+            _refuse_structure(path, text)  # JSON is YAML too: this finds the line
+            raise _too_deep(path, None) from None
         except json.JSONDecodeError as exc:
             raise ReadFailed(SeedError(path, exc.lineno, f"invalid JSON: {exc.msg}")) from exc
         except ValueError as exc:
@@ -96,7 +151,10 @@ def read_yaml(path: Path) -> YamlDocument:
     yaml = YAML(typ="safe")  # libyaml-backed when ruamel.yaml.clib is installed
     yaml.allow_duplicate_keys = False
     try:
-        data = yaml.load(text)
+        _refuse_structure(path, text)
+        data = _plain(yaml.load(text))
+    except RecursionError:  # not expected after _refuse_structure; never a traceback
+        raise _too_deep(path, None) from None
     except MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         problem = exc.problem or exc.context or "invalid YAML"
@@ -105,7 +163,7 @@ def read_yaml(path: Path) -> YamlDocument:
         raise ReadFailed(SeedError(path, None, f"invalid YAML: {exc}")) from exc
     if not isinstance(data, dict):
         raise ReadFailed(SeedError(path, 1, "expected a mapping at the top of the file"))
-    return YamlDocument(path, _plain(data), text)
+    return YamlDocument(path, data, text)
 
 
 def _plain(node: Any) -> Any:

@@ -121,6 +121,16 @@ class SourceEntry(_Strict):
     published: PartialDate | None = Field(description="YYYY, YYYY-MM or YYYY-MM-DD")
     published_precision: Precision
     provenance_note: Text = Field(description="How title, publisher and date were established")
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="sha256 of the document's bytes; `bilateral pin` writes it"
+    )
+    size: Annotated[int, Field(ge=0)] = Field(
+        description="The document's size in bytes; `bilateral pin` writes it"
+    )
+    curated: bool = Field(
+        default=True,
+        description="false while the source has no claims yet (then a claims file is optional)",
+    )
 
     @model_validator(mode="after")
     def _precision_matches(self) -> SourceEntry:
@@ -204,7 +214,9 @@ class ClaimEntry(_Strict):
 
 class ExcludedEntry(_Strict):
     text: Text
-    reason: Literal["furniture", "heading", "title", "attribution"]
+    reason: Literal["furniture", "heading", "title", "attribution", "fragment"] = Field(
+        description="fragment: the incomplete sentence where an excerpt is cut off"
+    )
 
 
 class ClaimsFile(_Strict):
