@@ -31,11 +31,12 @@ def stats_table(ds: Dataset) -> str:
 
 
 def corpus_counts(ds: Dataset) -> dict[str, Any]:
-    """What tests/corpus_counts.json pins: claims in all, per source and per topic."""
+    """What tests/corpus_counts.json pins: claims in all, per source, topic and kind."""
     return {
         "claims": len(ds.claims),
         "per_source": dict(sorted(Counter(c["source_id"] for c in ds.claims).items())),
         "per_topic": dict(sorted(Counter(t["topic_id"] for t in ds.claim_topics).items())),
+        "per_kind": dict(sorted(Counter(c["kind"] for c in ds.claims).items())),
     }
 
 
