@@ -45,11 +45,13 @@ BORDER = """  - id: tiny-border
     statement: The border is 5,525 miles long.
     quote: "The border is 5,525 miles long."
     topics: [border]
+    kind: fact
 """
 TRADE = """  - id: tiny-trade
     statement: Trade reached $1.7 billion a day.
     quote: "Trade reached $1.7 billion a day."
     topics: [trade]
+    kind: fact
 """
 EXCLUDED = """excluded:
   - text: Report a problem
@@ -62,6 +64,7 @@ def test_coverage_fails_on_an_uncovered_sentence_unless_report_only(tmp_path: Pa
     statement: The leaders met in Ottawa.
     quote: "the leaders' meeting in Ottawa"
     topics: [diplomacy]
+    kind: fact
 """
     seeds = tiny_seeds(tmp_path, "claims:\n" + BORDER + visit + EXCLUDED)
     code, out = bilateral("check", "--coverage", str(seeds))
@@ -80,6 +83,7 @@ def test_coverage_passes_when_every_content_word_is_quoted_or_excluded(tmp_path:
     statement: A visit follows the leaders' meeting in Ottawa.
     quote: "This visit follows the leaders' meeting in Ottawa."
     topics: [diplomacy]
+    kind: fact
 """
     seeds = tiny_seeds(tmp_path, "claims:\n" + BORDER + TRADE + visit + EXCLUDED)
     code, out = bilateral("check", "--coverage", str(seeds))
@@ -114,7 +118,7 @@ def test_quantity_value_must_match_as_stated(
         assert code == 0, out
     else:
         assert code == 1, out
-        assert "tiny.yaml:8: [claim tiny-trade] " + message in out
+        assert "tiny.yaml:9: [claim tiny-trade] " + message in out
 
 
 @pytest.mark.parametrize(
@@ -191,7 +195,7 @@ def test_unknown_field_suggests_the_closest_valid_one(tmp_path: Path) -> None:
     check_fails_with(
         seeds,
         "tiny.yaml:4: [claim tiny-border] claims.0.statment: unknown field 'statment'; "
-        "did you mean 'statement'? valid fields: entities, id, note,",
+        "did you mean 'statement'? valid fields: entities, id, kind, note,",
         "excluded.0.txt: unknown field 'txt'; did you mean 'text'? valid fields: reason, text",
     )
 
@@ -199,7 +203,7 @@ def test_unknown_field_suggests_the_closest_valid_one(tmp_path: Path) -> None:
 @pytest.mark.parametrize("period", ['"2021-13"', '"2021/2019"', "2021.5", '"21"'])
 def test_bad_period_shows_the_value_and_every_accepted_form(tmp_path: Path, period: str) -> None:
     seeds = tiny_seeds(tmp_path, "claims:\n" + BORDER + f"    period: {period}\n")
-    out = check_fails_with(seeds, "tiny.yaml:7: [claim tiny-border] claims.0.period: ")
+    out = check_fails_with(seeds, "tiny.yaml:8: [claim tiny-border] claims.0.period: ")
     shown = period.strip('"')
     assert f"{shown!r} is not a period" in out or f"{float(shown)!r} is not a period" in out
     for form in ("YYYY (2018)", "YYYY-MM (2021-02)", "YYYY-MM-DD", "START/END", "START/", "/END"):
@@ -214,7 +218,7 @@ def test_excluded_text_gets_the_near_miss_hint(tmp_path: Path) -> None:
     seeds = tiny_seeds(tmp_path, claims, document)
     check_fails_with(
         seeds,
-        "tiny.yaml:8: excluded text not found verbatim; the source has it at character",
+        "tiny.yaml:9: excluded text not found verbatim; the source has it at character",
         "U+2019 RIGHT SINGLE QUOTATION MARK",
         "where the excluded text has U+0027 APOSTROPHE",
     )

@@ -126,6 +126,7 @@ def drop_claims(path: Path, share: float) -> list[str]:
     cut_end = starts[count] if count < len(starts) else end
     ids = [lines[i].split(":", 1)[1].strip() for i in starts[:count]]
     del lines[starts[0] : cut_end]
+    lines = [line for line in lines if not line.startswith("    part_of: ")]  # may name them
     path.write_text("".join(lines), encoding="utf-8")
     return ids
 
