@@ -31,6 +31,23 @@ class Source(SQLModel, table=True):
     sha256: str
 
 
+class SourceEvidence(SQLModel, table=True):
+    """What looking a source up established (its url, title, publisher or date), where that
+    shows, and when it was checked: provenance as data, served under each source."""
+
+    __tablename__ = "source_evidence"
+
+    source_id: str = Field(foreign_key="source.id", primary_key=True)
+    position: int = Field(primary_key=True, description="Order within the source's entries")
+    establishes: str = Field(description="url, title, publisher or published")
+    value: str
+    relation: str = Field(description="original, copy, translation or archive")
+    address: str | None = None
+    quote: str | None = None
+    checked: date
+    note: str | None = None
+
+
 class Topic(SQLModel, table=True):
     id: str = Field(primary_key=True)
     name: str
@@ -148,6 +165,7 @@ def table_of(model: type[SQLModel]) -> Table:
 
 
 SOURCE = table_of(Source)
+SOURCE_EVIDENCE = table_of(SourceEvidence)
 TOPIC = table_of(Topic)
 ENTITY = table_of(Entity)
 ENTITY_ALIAS = table_of(EntityAlias)

@@ -28,7 +28,16 @@ from app.filters import (
     source_table,
 )
 from app.lru import Lru
-from app.models import CLAIM_COUNT, DATASET, ENTITY, ENTITY_ALIAS, FIGURE, QUANTITY, TOPIC
+from app.models import (
+    CLAIM_COUNT,
+    DATASET,
+    ENTITY,
+    ENTITY_ALIAS,
+    FIGURE,
+    QUANTITY,
+    SOURCE_EVIDENCE,
+    TOPIC,
+)
 from app.pagination import Cursor
 
 topic_table = TOPIC
@@ -36,6 +45,8 @@ entity_table = ENTITY
 topic = TOPIC.c
 entity = ENTITY.c
 dataset = DATASET.c
+evidence = SOURCE_EVIDENCE.c
+EVIDENCE_FIELDS = ("establishes", "value", "relation", "address", "quote", "checked", "note")
 
 SOURCE_SUMMARY = tuple(source[name] for name in SOURCE_SUMMARY_FIELDS)
 _FAR_FUTURE = date(9999, 12, 31)
@@ -201,17 +212,35 @@ def list_sources(conn: Connection) -> list[dict[str, Any]]:
     counts = (
         select(claim.source_id, func.count().label("claims")).group_by(claim.source_id).subquery()
     )
-    rows = conn.execute(
-        select(
-            *SOURCE_SUMMARY,
-            source.provenance_note,
-            source.sha256,
-            func.coalesce(counts.c.claims, 0).label("claims"),
+    rows = (
+        conn.execute(
+            select(
+                *SOURCE_SUMMARY,
+                source.provenance_note,
+                source.sha256,
+                func.coalesce(counts.c.claims, 0).label("claims"),
+            )
+            .outerjoin(counts, counts.c.source_id == source.id)
+            .order_by(source.id)
         )
-        .outerjoin(counts, counts.c.source_id == source.id)
-        .order_by(source.id)
+        .mappings()
+        .all()
+    )
+    found = _evidence(conn)
+    return [{**r, "evidence": found.get(r["id"], [])} for r in rows]
+
+
+def _evidence(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every source's evidence entries in curated order: one query for all sources."""
+    rows = conn.execute(
+        select(evidence.source_id, *(evidence[name] for name in EVIDENCE_FIELDS)).order_by(
+            evidence.source_id, evidence.position
+        )
     ).mappings()
-    return [dict(r) for r in rows]
+    by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_source[row["source_id"]].append({name: row[name] for name in EVIDENCE_FIELDS})
+    return by_source
 
 
 def get_source(conn: Connection, source_id: str) -> dict[str, Any] | None:

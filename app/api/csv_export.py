@@ -101,6 +101,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "; ".join(_cell(v) for v in value)
     if isinstance(value, dict):
+        if "establishes" in value:  # a source's evidence entry
+            return f"{value['establishes']}: {value['value']} ({value['relation']})"
         return _cell(value.get("id", value.get("as_stated", "")))
     if isinstance(value, date | datetime):
         return value.isoformat()

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.ingest.schema import ClaimKind
+from app.ingest.schema import RELATION_DESCRIPTION, ClaimKind, Establishes, Relation
 
 
 class SourceSummary(BaseModel):
@@ -18,17 +18,35 @@ class SourceSummary(BaseModel):
     title: str | None = Field(description="The document's own title; null when it has none")
     publisher: str | None = Field(description="null when the document does not establish it")
     country: Literal["US", "CA"] | None = Field(description="Whose perspective; null if unknown")
-    url: str | None = Field(description="null: the URL is not established by the evidence")
+    url: str | None = Field(
+        description="The original's address, as the source's evidence shows; null when no "
+        "original was found (a copy's address is only evidence)"
+    )
     published: date | None = Field(
         description="Publication date; an imprecise one is given as its first day"
     )
     published_precision: Literal["day", "month", "year", "unknown"]
 
 
+class Evidence(BaseModel):
+    """One finding about a source's provenance: what it establishes and what shows it."""
+
+    establishes: Establishes
+    value: str = Field(description="The URL, title, publisher or date (YYYY[-MM[-DD]], START/END)")
+    relation: Relation = Field(description=RELATION_DESCRIPTION)
+    address: str | None = Field(description="Where it was seen")
+    quote: str | None = Field(description="Text on that page that shows it")
+    checked: date = Field(description="When it was checked")
+    note: str | None
+
+
 class Source(SourceSummary):
     provenance_note: str = Field(description="How title, publisher and date were established")
     sha256: str = Field(description="sha256 of the stored text (UTF-8)")
     claims: int = Field(description="Number of claims drawn from this source")
+    evidence: list[Evidence] = Field(
+        description="What looking the source up established; `url` is an original's address"
+    )
 
 
 class SourceWithText(Source):

@@ -6,10 +6,12 @@ import difflib
 import gc
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
@@ -24,6 +26,7 @@ from app.ingest.schema import (
     ClaimEntry,
     ClaimsFile,
     EntitiesFile,
+    EvidenceEntry,
     FiguresFile,
     SourceEntry,
     SourcesFile,
@@ -35,6 +38,7 @@ from app.models import MAX_TOPICS
 
 Model = TypeVar("Model", bound=BaseModel)
 MAX_ERRORS_SHOWN_PER_FILE = 50
+_SPACES = re.compile(r"\s+")  # any run of whitespace, no-break spaces included
 # What json.dumps(sort_keys=True, default=str, ensure_ascii=False) builds on every call; one
 # instance spares that per claim. Versions and digests are sha256 of its output.
 _CANONICAL = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
@@ -45,6 +49,7 @@ class Dataset:
     """Rows for every table, ready for a bulk insert, plus the digest that versions them."""
 
     sources: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
     topics: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     entity_aliases: list[dict[str, Any]] = field(default_factory=list)
@@ -61,7 +66,7 @@ class Dataset:
         """sha256 of the canonical JSON of every table but the derived counts."""
         tables = [
             self.sources, self.topics, self.entities, self.entity_aliases, self.figures,
-            self.claims, self.claim_topics, self.claim_entities, self.quantities,
+            self.claims, self.claim_topics, self.claim_entities, self.quantities, self.evidence,
         ]  # fmt: skip
         digest = hashlib.sha256()
         for piece in _canonical_pieces(tables):
@@ -577,14 +582,31 @@ def _load_sources(
         if (sha256, len(raw)) != (source.sha256, source.size):
             seed.error(errs, pin_mismatch(source.file, raw, sha256, source), "sha256")
         texts[source.id] = text
+        for j, entry in enumerate(source.evidence):
+            if not _shows_same_text(entry, text):
+                errs.add(
+                    path,
+                    doc.line(("sources", i, "evidence", j, "quote")),
+                    f"source {source.id}: evidence quote is not in the document (spacing aside), "
+                    f"so it does not show that {entry.value} has the document's text",
+                )
         published = partial_date_bounds(source.published)[0] if source.published else None
         ds.sources.append(
             {
-                **source.model_dump(exclude={"published", "size", "curated"}),
+                **source.model_dump(exclude={"published", "size", "curated", "evidence"}),
                 "published": published,
                 "text": text,
                 "sha256": sha256,
             }
+        )
+        ds.evidence.extend(
+            {
+                **entry.model_dump(exclude={"checked"}),
+                "source_id": source.id,
+                "position": position,
+                "checked": date.fromisoformat(entry.checked),
+            }
+            for position, entry in enumerate(source.evidence)
         )
     _check_documents_listed(seeds_dir / "documents", listed, errs)
     return texts, seeds, set(seeds) | doc.dropped_ids.get("sources", set())
@@ -623,6 +645,13 @@ def _check_documents_listed(folder: Path, files: set[str], errs: _Collector) -> 
                 "document has no entry in sources.yaml: add one (see seeds/README.md) "
                 "or remove the file",
             )
+
+
+def _shows_same_text(entry: EvidenceEntry, text: str) -> bool:
+    """A url entry (but a translation's) quotes its page; the quote must be the document's too."""
+    if entry.establishes != "url" or entry.relation == "translation" or entry.quote is None:
+        return True
+    return _SPACES.sub(" ", entry.quote) in _SPACES.sub(" ", text)
 
 
 def _add_claim(

@@ -17,6 +17,7 @@ from app.ingest.dataset import Dataset
 # Parents before children; deletes run in the reverse order.
 _TABLES: list[tuple[Table, str]] = [
     (models.SOURCE, "sources"),
+    (models.SOURCE_EVIDENCE, "evidence"),
     (models.TOPIC, "topics"),
     (models.ENTITY, "entities"),
     (models.ENTITY_ALIAS, "entity_aliases"),

@@ -10,6 +10,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor, SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
 
@@ -67,7 +68,9 @@ class YamlDocument:
         """
         if self._tree is None:
             try:
-                self._tree = YAML(typ="rt").load(self.text)
+                yaml = YAML(typ="rt")
+                yaml.Constructor = _RoundTripDatesAsWritten
+                self._tree = yaml.load(self.text)
             except RecursionError:  # read_yaml refuses deep nesting; be safe all the same
                 return None
         if len(loc) > 1 and isinstance(loc[1], int) and loc[0] in self.kept:
@@ -126,6 +129,22 @@ def _too_deep(path: Path, line: int | None) -> ReadFailed:
     )
 
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _DatesAsWritten(SafeConstructor):
+    """Timestamps stay the text that was written: the schema checks them, so an impossible
+    unquoted date such as 2021-02-30 is reported at its line instead of crashing the loader."""
+
+
+class _RoundTripDatesAsWritten(RoundTripConstructor):
+    """The same for the round-trip parse that finds an error's line."""
+
+
+_DatesAsWritten.add_constructor(_TIMESTAMP, SafeConstructor.construct_yaml_str)
+_RoundTripDatesAsWritten.add_constructor(_TIMESTAMP, RoundTripConstructor.construct_yaml_str)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -149,6 +168,7 @@ def read_yaml(path: Path) -> YamlDocument:
             raise ReadFailed(SeedError(path, 1, "expected an object at the top of the file"))
         return YamlDocument(path, data, text)
     yaml = YAML(typ="safe")  # libyaml-backed when ruamel.yaml.clib is installed
+    yaml.Constructor = _DatesAsWritten
     yaml.allow_duplicate_keys = False
     try:
         _refuse_structure(path, text)

@@ -31,6 +31,14 @@ KIND_DESCRIPTION = (
     "position (stated view or policy), rhetoric (slogan); see seeds/README.md"
 )
 Qualifier = Literal["exact", "about", "nearly", "more_than", "at_least", "less_than", "at_most"]
+Establishes = Literal["url", "title", "publisher", "published"]
+Relation = Literal["original", "copy", "translation", "archive"]
+RELATION_DESCRIPTION = (
+    "How the page at `address` relates to the document: original (the publisher's own page "
+    "with the same text), copy (the same text republished by someone else), translation (the "
+    "publisher's version in another language), archive (a web archive's capture of an original "
+    "address)"
+)
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -94,6 +102,16 @@ def _check_url(text: str) -> str:
     return text
 
 
+def _check_checked(text: str) -> str:
+    """A real calendar day, written YYYY-MM-DD, and not after today: when someone looked."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"{text!r} is not a date written YYYY-MM-DD")
+    day = date.fromisoformat(text)
+    if day > date.today():
+        raise ValueError(f"{text} is after today: a check cannot have happened yet")
+    return text
+
+
 def _none_listed() -> Any:
     """Default to a new empty list, published as `"default": []`. A literal `[]` default is
     deep-copied by pydantic for each entry that omits the field, which is slower."""
@@ -102,10 +120,41 @@ def _none_listed() -> Any:
 
 PartialDate = Annotated[str, BeforeValidator(_scalar_to_text), AfterValidator(_check_partial_date)]
 Period = Annotated[str, BeforeValidator(_scalar_to_text), AfterValidator(_check_period)]
+Url = Annotated[str, AfterValidator(_check_url)]
+CheckedDate = Annotated[str, BeforeValidator(_scalar_to_text), AfterValidator(_check_checked)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class EvidenceEntry(_Strict):
+    """One finding about a source's provenance, and what shows it (seeds/README.md)."""
+
+    establishes: Establishes = Field(description="What the entry establishes about the source")
+    value: Text = Field(
+        description="The value established: a URL, a title, a publisher, or a date "
+        "(YYYY, YYYY-MM, YYYY-MM-DD, or an interval START/END)"
+    )
+    relation: Relation = Field(description=RELATION_DESCRIPTION)
+    address: Url | None = Field(default=None, description="Where it was seen")
+    quote: Text | None = Field(default=None, description="Text on that page that shows it")
+    checked: CheckedDate = Field(description="When it was checked, YYYY-MM-DD")
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _shown(self) -> EvidenceEntry:
+        if self.address is None and self.quote is None:
+            raise ValueError("evidence needs the address or the quoted text that shows it")
+        if self.establishes == "url":
+            _check_url(self.value)
+            if self.relation != "translation" and self.quote is None:
+                raise ValueError(
+                    "a url entry needs a quote: text of that page that the document also has"
+                )
+        elif self.establishes == "published":
+            period_bounds(self.value)
+        return self
 
 
 class SourceEntry(_Strict):
@@ -117,7 +166,9 @@ class SourceEntry(_Strict):
     title: Text | None = Field(description="The document's own title, if it has one")
     publisher: Text | None
     country: Literal["US", "CA"] | None = Field(description="Whose perspective the document takes")
-    url: Annotated[str, AfterValidator(_check_url)] | None
+    url: Url | None = Field(
+        description="The original's address: the value of an `original` url evidence entry"
+    )
     published: PartialDate | None = Field(description="YYYY, YYYY-MM or YYYY-MM-DD")
     published_precision: Precision
     provenance_note: Text = Field(description="How title, publisher and date were established")
@@ -131,6 +182,20 @@ class SourceEntry(_Strict):
         default=True,
         description="false while the source has no claims yet (then a claims file is optional)",
     )
+    evidence: list[EvidenceEntry] = _none_listed()
+
+    @model_validator(mode="after")
+    def _url_has_evidence(self) -> SourceEntry:
+        """A url is the original's: never a copy's, never one nobody checked."""
+        if self.url is not None and not any(
+            e.establishes == "url" and e.relation == "original" and e.value == self.url
+            for e in self.evidence
+        ):
+            raise ValueError(
+                f"url {self.url!r} has no evidence: add an evidence entry with establishes: url, "
+                "relation: original and this value (a copy's address is evidence, not the url)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _precision_matches(self) -> SourceEntry:

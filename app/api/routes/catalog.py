@@ -22,7 +22,7 @@ router = api_router(prefix="/v1")
 
 SOURCE_COLUMNS = [
     "id", "name", "title", "publisher", "country", "url", "published", "published_precision",
-    "provenance_note", "sha256", "claims",
+    "provenance_note", "sha256", "claims", "evidence",
 ]  # fmt: skip
 
 
