@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from app.pg_guard import undo_self_set_settings
+
 _PACKAGED_MIGRATIONS = Path(__file__).resolve().parent / "migrations"  # inside an installed wheel
 MIGRATIONS_DIR = (
     _PACKAGED_MIGRATIONS
@@ -51,16 +53,20 @@ def reader_engine(url: str, timeout_ms: int) -> Engine:
         return engine
     # REPEATABLE READ: a request's count, page and facets come from one snapshot, even when an
     # ingest commits in between (read-only transactions never fail serialization there).
-    return create_engine(
+    engine = create_engine(
         url,
         isolation_level="REPEATABLE READ",
         pool_size=8,
         max_overflow=32,
         pool_pre_ping=True,
         connect_args={
-            "options": f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
+            # Client options outrank any ALTER ROLE … SET the role may have made on itself.
+            "options": f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms} "
+            "-c client_encoding=UTF8"
         },
     )
+    event.listen(engine, "connect", undo_self_set_settings)
+    return engine
 
 
 def _sqlite_writer_pragmas(dbapi_conn: Any, _record: Any) -> None:
