@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     cors_origins: str = Field(default="*", description="Comma-separated allowed origins for GET")
     docs_enabled: bool = Field(default=True, description="Serve /docs, /redoc and /openapi.json")
     log_level: str = Field(default="info")
+    log_format: Literal["auto", "console", "json"] = Field(
+        default="auto", description="auto: readable lines on a terminal, JSON otherwise"
+    )
+    require_read_only_role: bool = Field(
+        default=False,
+        description="`bilateral serve` refuses to start if the API's Postgres role can write",
+    )
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
     limit_concurrency: int | None = Field(
         default=256, ge=1, description="Connections per worker before uvicorn answers 503"
