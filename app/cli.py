@@ -160,7 +160,7 @@ def _reason(exc: DBAPIError) -> str:
 
 
 def wait_for_database(url: str, seconds: float) -> None:
-    """Retry the first connection for up to `seconds`: a fresh Postgres may still be starting.
+    """Connect once, retrying for up to `seconds`: a fresh Postgres may still be starting.
 
     The last failure propagates (and `database_errors` turns it into one line)."""
     import time
@@ -170,7 +170,7 @@ def wait_for_database(url: str, seconds: float) -> None:
 
     from app.db import is_sqlite
 
-    if seconds <= 0 or is_sqlite(url):
+    if is_sqlite(url):
         return  # a SQLite file is there or not: waiting does not help
     deadline = time.monotonic() + seconds
     said_at = float("-inf")
@@ -329,9 +329,9 @@ def ingest(
     url = settings.database_url
     database_url(url)
     ds = _validated(seeds_dir or settings.seeds_dir)
-    typer.echo(f"validated {len(ds.claims)} claims; writing", err=True)
     with database_errors(url):
         wait_for_database(url, wait)
+        typer.echo(f"validated {len(ds.claims)} claims; writing", err=True)
         upgrade(url)
         engine = writer_engine(url)
         try:
