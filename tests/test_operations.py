@@ -1,12 +1,27 @@
-"""What an operator relies on: request ids, JSON access logs, metrics, probes."""
+"""What an operator relies on: request ids, access logs in one format, metrics, probes, dev.py."""
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import json
 import logging
+import logging.config
+import sys
+import tomllib
+from types import ModuleType
 
 import pytest
 from fastapi.testclient import TestClient
+
+from app.api.access_log import (
+    MAX_LOGGED_PATH,
+    ConsoleFormatter,
+    JsonFormatter,
+    make_formatter,
+    uvicorn_log_config,
+)
+from tests.conftest import ROOT
 
 
 def test_request_id_is_echoed_or_made(client: TestClient) -> None:
@@ -20,18 +35,21 @@ def test_request_id_is_echoed_or_made(client: TestClient) -> None:
     assert hostile != "x" * 500
 
 
-def test_access_log_is_one_json_line_with_the_request_id(
-    client: TestClient, capsys: pytest.CaptureFixture[str]
-) -> None:
-    logger = logging.getLogger("bilateral.access")
-    handler = logger.handlers[0]
+def logged_lines(client: TestClient, path: str, **headers: str) -> list[str]:
+    """What the access log writes for one request, through the handler the app installed."""
+    handler = logging.getLogger("bilateral").handlers[0]
     lines: list[str] = []
     original_emit = handler.emit
     handler.emit = lambda record: lines.append(handler.format(record))  # type: ignore[method-assign]
     try:
-        client.get("/v1/topics?x=1", headers={"X-Request-ID": "log-test-1"})
+        client.get(path, headers=headers)
     finally:
         handler.emit = original_emit  # type: ignore[method-assign]
+    return lines
+
+
+def test_access_log_is_one_json_line_with_the_request_id(client: TestClient) -> None:
+    lines = logged_lines(client, "/v1/topics?x=1", **{"X-Request-ID": "log-test-1"})
     entry = json.loads(lines[-1])
     assert entry["request_id"] == "log-test-1"
     assert entry["path"] == "/v1/topics"
@@ -39,27 +57,90 @@ def test_access_log_is_one_json_line_with_the_request_id(
     assert entry["duration_ms"] >= 0
 
 
-def test_metrics_count_requests(client: TestClient) -> None:
-    client.get("/v1/topics")
-    body = client.get("/metrics").text
-    assert "http_requests_total" in body
-    assert 'handler="/v1/topics"' in body
+def test_access_log_caps_path_and_query(client: TestClient) -> None:
+    long_path = "/v1/claims/" + "x" * 20_000
+    entry = json.loads(logged_lines(client, f"{long_path}?q={'y' * 20_000}")[-1])
+    assert entry["path"] == long_path[:MAX_LOGGED_PATH]
+    assert len(entry["query"]) == MAX_LOGGED_PATH
+    assert entry["status"] in (404, 422)
 
 
-def test_readyz_fails_cleanly_without_a_dataset(tmp_path: object) -> None:
-    from pathlib import Path
+def record(name: str, message: str, **fields: object) -> logging.LogRecord:
+    made = logging.LogRecord(name, logging.INFO, __file__, 1, message, None, None)
+    made.fields = fields
+    return made
 
-    from app.api.main import create_app
-    from app.core.config import Settings
-    from app.migrate import upgrade
 
-    assert isinstance(tmp_path, Path)
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    upgrade(url)
-    app = create_app(Settings(database_url=url))
-    with TestClient(app) as empty:
-        response = empty.get("/readyz")
-        assert response.status_code == 503
-        assert response.headers["content-type"] == "application/problem+json"
-        assert "ingest" in response.json()["detail"]
-        assert empty.get("/healthz").status_code == 200
+def test_one_format_per_destination(monkeypatch: pytest.MonkeyPatch) -> None:
+    access = record(
+        "bilateral.access", "request", method="GET", path="/v1/topics", query="", status=200,
+        duration_ms=1.5, request_id="r1",
+    )  # fmt: skip
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    console = make_formatter("auto")
+    line = console.format(access)
+    assert line.endswith("info    GET /v1/topics 200 1.5 ms") and "{" not in line
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert json.loads(make_formatter("auto").format(access))["request_id"] == "r1"
+    assert isinstance(make_formatter("json"), JsonFormatter)
+    assert isinstance(make_formatter("console"), ConsoleFormatter)
+
+
+def test_uvicorn_lines_go_through_the_same_formatter(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stream)
+    saved = {name: logging.getLogger(name).handlers[:] for name in ("uvicorn", "bilateral")}
+    try:
+        logging.config.dictConfig(uvicorn_log_config("info", "json"))
+        logging.getLogger("uvicorn.error").info("Uvicorn running on %s", "http://x")
+        logging.getLogger("bilateral.serve").info("serving on http://x")
+    finally:
+        for name, handlers in saved.items():
+            logging.getLogger(name).handlers[:] = handlers
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(e["logger"], e["message"]) for e in entries] == [
+        ("uvicorn.error", "Uvicorn running on http://x"),
+        ("bilateral.serve", "serving on http://x"),
+    ]
+
+
+def load_dev_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("dev_script", ROOT / "scripts" / "dev.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dev_run_installs_only_serving_dependencies_and_passes_the_port_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dev = load_dev_script()
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(dev, "sh", lambda *args: calls.append(args))
+    dev.run(["uv"], ["--port", "8011"])
+    sync, ingest, serve = calls
+    assert sync == ("uv", "sync", "--frozen", "--no-dev", "--inexact", "--quiet")
+    assert "--no-sync" in ingest and ingest[-1] == "ingest"
+    assert serve.count("--port") == 1 and serve[serve.index("--port") + 1] == "8011"
+    assert serve[serve.index("--host") + 1] == "127.0.0.1"
+
+
+def test_the_serving_dependencies_hold_no_test_tools() -> None:
+    """What `uv sync --no-dev` installs: the project's dependency closure in uv.lock."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    packages = {p["name"]: p for p in lock["package"]}
+    wanted, seen = [("bilateral-facts", ())], set()
+    while wanted:
+        name, extras = wanted.pop()
+        if (name, tuple(extras)) in seen:
+            continue
+        seen.add((name, tuple(extras)))
+        package = packages[name]
+        deps = list(package.get("dependencies", []))
+        for extra in extras:
+            deps += package.get("optional-dependencies", {}).get(extra, [])
+        wanted += [(d["name"], tuple(d.get("extra", ()))) for d in deps]
+    names = {name for name, _ in seen}
+    assert {"fastapi", "uvicorn", "sqlalchemy", "uvloop"} <= names
+    assert not names & {"pytest", "mypy", "ruff", "selenium", "schemathesis", "datasette"}
