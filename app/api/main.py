@@ -112,7 +112,7 @@ def _cursor_secret(settings: Settings) -> bytes:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    access_log.configure(settings.log_level)
+    access_log.configure(settings.log_level, settings.log_format)
     docs = settings.docs_enabled
     app = FastAPIOffline(
         title="Bilateral Facts",
