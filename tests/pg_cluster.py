@@ -23,6 +23,7 @@ from pathlib import Path
 class Cluster:
     socket_dir: Path
     port: int
+    user: str | None  # the OS user the server runs as (None: the current one)
 
     def url(self, database: str = "postgres", user: str = "postgres", password: str = "") -> str:
         """TCP URL for `user` (password auth), or the trusted socket when no password is given."""
@@ -37,36 +38,51 @@ class Cluster:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
 
+    def _ctl(self, *args: str) -> None:
+        data = self.socket_dir / "data"
+        subprocess.run(
+            ["pg_ctl", "-D", str(data), "-l", str(self.socket_dir / "log"), *args],
+            check=True, capture_output=True, user=self.user,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._ctl("-o", options, "-w", "start")
+
+    def stop(self) -> None:
+        self._ctl("-m", "immediate", "stop")
+
 
 def available() -> bool:
     return all(shutil.which(tool) for tool in ("initdb", "pg_ctl", "psql"))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 @contextmanager
-def private_cluster() -> Iterator[Cluster]:
-    """Start a fresh cluster (as `nobody` when running as root: initdb refuses root)."""
+def private_cluster(start: bool = True) -> Iterator[Cluster]:
+    """A fresh cluster, started unless asked not to (as `nobody` when root: initdb refuses root)."""
     top = Path(tempfile.mkdtemp(prefix="bf_pg_"))
     as_nobody = os.geteuid() == 0
     if as_nobody:
         os.chown(top, pwd.getpwnam("nobody").pw_uid, -1)
-    user = "nobody" if as_nobody else None
-    data, port = top / "data", _free_port()
+    cluster = Cluster(top, free_port(), "nobody" if as_nobody else None)
     subprocess.run(
-        ["initdb", "-D", str(data), "-U", "postgres", "--auth-local=trust",
+        ["initdb", "-D", str(top / "data"), "-U", "postgres", "--auth-local=trust",
          "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
-        check=True, capture_output=True, user=user,
+        check=True, capture_output=True, user=cluster.user,
     )  # fmt: skip
-    ctl = ["pg_ctl", "-D", str(data), "-l", str(top / "log")]
-    options = f"-p {port} -k {top} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*ctl, "-o", options, "-w", "start"], check=True, capture_output=True, user=user)
+    if start:
+        cluster.start()
     try:
-        yield Cluster(top, port)
+        yield cluster
     finally:
-        subprocess.run([*ctl, "-m", "immediate", "stop"], capture_output=True, user=user)
+        subprocess.run(
+            ["pg_ctl", "-D", str(top / "data"), "-m", "immediate", "stop"],
+            capture_output=True, user=cluster.user,
+        )  # fmt: skip
         shutil.rmtree(top, ignore_errors=True)

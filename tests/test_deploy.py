@@ -30,14 +30,26 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text()
 def test_compose_services_wait_for_each_other() -> None:
     services = COMPOSE["services"]
     assert {"db", "ingest", "api", "proxy"} <= set(services)  # the scale profile: test_scale.py
-    assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
+    # TCP, not the socket: the image's init-time server is on the socket only (docker-library
+    # postgres #880), so a socket check passes before the ingest job can connect.
+    for name in ("db", "db-primary", "db-replica-1"):
+        probe = services[name]["healthcheck"]["test"]
+        assert "pg_isready" in probe and probe[probe.index("-h") + 1] == "127.0.0.1", name
     assert services["ingest"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert services["api"]["depends_on"]["ingest"]["condition"] == (
         "service_completed_successfully"
     )
-    assert "bilateral migrate" in " ".join(services["ingest"]["command"])
-    assert "bilateral ingest" in " ".join(services["ingest"]["command"])
-    assert services["api"]["ports"] == ["8000:8000"]
+    for name in ("ingest", "ingest-scale"):
+        assert "bilateral migrate --wait" in " ".join(services[name]["command"])
+        assert "bilateral ingest" in " ".join(services[name]["command"])
+    (published,) = services["api"]["ports"]
+    assert expand(published, {}) == "127.0.0.1:8000:8000"
+    assert expand(published, {"API_BIND": "0.0.0.0"}) == "0.0.0.0:8000:8000"
+    # Every published port is on loopback unless .env says otherwise.
+    ports = [port for service in services.values() for port in service.get("ports", [])]
+    assert len(ports) >= 3 and all(expand(p, {}).startswith("127.0.0.1:") for p in ports)
+    for name in ("api", "api-1", "api-2"):
+        assert services[name]["environment"]["REQUIRE_READ_ONLY_ROLE"] == "true"
     assert "/readyz" in " ".join(services["api"]["healthcheck"]["test"])
     assert any("pgdata" in v for v in services["db"]["volumes"])
 
@@ -50,6 +62,103 @@ def test_compose_sets_only_variables_the_app_reads() -> None:
     writer = COMPOSE["services"]["ingest"]["environment"]["DATABASE_URL"]
     reader = COMPOSE["services"]["api"]["environment"]["DATABASE_URL"]
     assert "bilateral_writer" in writer and "bilateral_reader" in reader
+
+
+_VARIABLE = re.compile(r"\$\{(\w+)(?:(:[-?])([^}]*))?\}")
+
+
+def expand(value: str, env: dict[str, str]) -> str:
+    """Compose's interpolation (`${X}`, `${X:-default}`, `${X:?error}`) over `env`."""
+
+    def one(match: re.Match[str]) -> str:
+        name, kind, rest = match.groups()
+        if env.get(name):
+            return env[name]
+        if kind == ":?":
+            raise KeyError(f"{name}: {rest}")
+        return rest or ""
+
+    return _VARIABLE.sub(one, value)
+
+
+def env_example() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def test_passwords_come_from_env_with_no_defaults() -> None:
+    text_ = (ROOT / "docker-compose.yml").read_text()
+    used = {m.group(1): m.group(2) for m in _VARIABLE.finditer(text_)}
+    secrets = [name for name in used if "PASSWORD" in name]
+    assert secrets and all(used[name] == ":?" for name in secrets), used
+    example = env_example()
+    assert set(secrets) <= set(example)
+    assert all(value.startswith("change-me") for k, v in example.items() if "PASSWORD" in k
+               for value in [v])  # fmt: skip
+    with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
+        expand(COMPOSE["services"]["db"]["environment"]["POSTGRES_PASSWORD"], {})
+    assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def dockerignore_patterns() -> list[re.Pattern[str]]:
+    """.dockerignore lines as Docker reads them (Go filepath.Match per path, `**` any depth)."""
+    patterns = []
+    for raw in (ROOT / ".dockerignore").read_text().splitlines():
+        line = raw.strip().lstrip("/")
+        if not line or line.startswith("#"):
+            continue
+        assert not line.startswith("!"), "exceptions are not modelled by this test"
+        regex = ""
+        i = 0
+        while i < len(line):
+            if line.startswith("**/", i):
+                regex, i = regex + "(?:.*/)?", i + 3
+            elif line.startswith("**", i):
+                regex, i = regex + ".*", i + 2
+            elif line[i] == "*":
+                regex, i = regex + "[^/]*", i + 1
+            elif line[i] == "?":
+                regex, i = regex + "[^/]", i + 1
+            elif line[i] == "[":
+                end = line.index("]", i)
+                regex, i = regex + line[i : end + 1], end + 1
+            else:
+                regex, i = regex + re.escape(line[i]), i + 1
+        patterns.append(re.compile(regex))
+    return patterns
+
+
+def ignored(relative: str, patterns: list[re.Pattern[str]]) -> bool:
+    """A path is left out when it, or any folder above it, matches a pattern."""
+    parts = relative.split("/")
+    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    return any(p.fullmatch(prefix) for p in patterns for prefix in prefixes)
+
+
+def test_dockerignore_keeps_what_the_dockerfile_copies_and_drops_the_rest() -> None:
+    patterns = dockerignore_patterns()
+    copied = re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE, re.M)
+    sources = [name for line in copied for name in line.split()]
+    assert {"pyproject.toml", "uv.lock", "app", "migrations", "seeds"} <= set(sources)
+    for name in sources:
+        assert (ROOT / name).exists() and not ignored(name, patterns), name
+    context: list[str] = []  # what `docker build .` would send, walked as Docker prunes it
+    for folder, dirs, files in os.walk(ROOT):
+        here = Path(folder).relative_to(ROOT).as_posix()
+        inside = [f"{here}/{name}".removeprefix("./") for name in (*dirs, *files)]
+        dirs[:] = [d for d in dirs if not ignored(f"{here}/{d}".removeprefix("./"), patterns)]
+        context += [path for path in inside if not ignored(path, patterns)]
+    assert "app/cli.py" in context and "seeds/sources.yaml" in context
+    assert not [p for p in context if p.split("/")[0] in (".venv", ".git", "tests")]
+    assert not [p for p in context if p.endswith((".db", ".pyc")) or "__pycache__" in p]
+    # What a run and a test run leave behind, at any depth, never reaches the context.
+    for left_behind in (
+        ".venv/bin/python", "bilateral.db", "bilateral.db-wal", "seeds/x.db",
+        "app/__pycache__/x.pyc", ".pytest_cache/v", ".mypy_cache/x", ".ruff_cache/x",
+        ".coverage", ".coverage.host.1",
+        "htmlcov/index.html", "bench/out/results.json", ".git/HEAD", ".env", "test-artifacts/x",
+    ):  # fmt: skip
+        assert ignored(left_behind, patterns), left_behind
 
 
 def test_dockerfile_is_multistage_nonroot_with_healthcheck() -> None:
