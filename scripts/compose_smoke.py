@@ -1,50 +1,46 @@
 #!/usr/bin/env python3
-"""Run docker-compose.yml's own commands against the local Postgres, then query the API.
+"""Run docker-compose.yml's own commands against a fresh local Postgres cluster, then query the API.
 
-No Docker engine runs on our machines, so CI proves the deployment this way: the roles script
-the `db` service runs at init, then the `ingest` service's command as the writer role, then the
-`api` service's command as the reader role, each with the environment compose gives it (the
-host `db` becomes 127.0.0.1 and the database a fresh one that is dropped afterwards).
+No Docker engine runs on our machines, so CI proves the deployment this way, replaying what
+`docker compose up` does on a fresh volume, with the environment compose gives each service
+(values from .env.example unless the environment sets them; the host `db` becomes 127.0.0.1):
 
-    uv run python scripts/compose_smoke.py [postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+1. the `ingest` command starts first and must wait (`migrate --wait`) while the server is down;
+2. the `db` init: a socket-only server (the `db` healthcheck, over TCP, must fail meanwhile)
+   runs deploy/postgres/init-roles.sh, then the server restarts on TCP (healthcheck passes);
+3. `ingest` then completes as the writer role;
+4. the `api` command serves as the reader role (its start-up check refuses a role that can
+   write) and answers /readyz and an Arctic query.
+
+    uv run python scripts/compose_smoke.py
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: find bench/
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # find tests/ and bench/
 from bench.server import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
-_VAR = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
-
-
-def expand(value: str) -> str:
-    return _VAR.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+from tests import pg_cluster
+from tests.compose_env import ROOT, env_example, expand
 
 
-def service_env(service: dict[str, Any], database: str) -> dict[str, str]:
-    env = {k: expand(str(v)) for k, v in (service.get("environment") or {}).items()}
+def service_env(service: dict[str, Any], port: int, values: dict[str, str]) -> dict[str, str]:
+    env = {k: expand(str(v), values) for k, v in (service.get("environment") or {}).items()}
     if "DATABASE_URL" in env:
-        env["DATABASE_URL"] = env["DATABASE_URL"].replace(
-            "@db:5432/bilateral", f"@127.0.0.1:5432/{database}"
-        )
+        env["DATABASE_URL"] = env["DATABASE_URL"].replace("@db:5432/", f"@127.0.0.1:{port}/")
     if env.get("SEEDS_DIR") == "/srv/seeds":
         env["SEEDS_DIR"] = str(ROOT / "seeds")
     return {**os.environ, **env}
@@ -55,39 +51,58 @@ def command(service: dict[str, Any]) -> list[str]:
     return shlex.split(cmd) if isinstance(cmd, str) else [str(c) for c in cmd]
 
 
+def healthy(db: dict[str, Any], port: int) -> bool:
+    probe = [str(a) for a in db["healthcheck"]["test"][1:]]  # drop "CMD"
+    probe = [str(port) if a == "5432" else a for a in probe]
+    return subprocess.run(probe, capture_output=True).returncode == 0
+
+
 def get_json(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.load(response)
 
 
 def main() -> int:
-    admin_url = (
-        sys.argv[1]
-        if len(sys.argv) > 1
-        else "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
+    if not pg_cluster.available():
+        raise SystemExit("compose smoke: initdb, pg_ctl and psql are needed")
     compose = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    database = f"bf_compose_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    values = {**env_example(), **os.environ}
+    db_env = {k: expand(str(v), values) for k, v in services["db"]["environment"].items()}
     server = None
-    try:
-        db_env = {k: expand(str(v)) for k, v in services["db"]["environment"].items()}
-        url = make_url(admin_url)
-        subprocess.run(
-            ["psql", "-v", "ON_ERROR_STOP=1", "-h", url.host or "127.0.0.1",
-             "-p", str(url.port or 5432), "-U", url.username or "postgres", "-d", database,
-             "-v", f"writer_password={db_env['BILATERAL_WRITER_PASSWORD']}",
-             "-v", f"reader_password={db_env['BILATERAL_READER_PASSWORD']}",
-             "-f", str(ROOT / "deploy" / "postgres" / "roles.sql")],
-            check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        print("db: roles created", flush=True)
-        ingest = services["ingest"]
-        subprocess.run(command(ingest), env=service_env(ingest, database), cwd=ROOT, check=True)
-        print("ingest: completed successfully", flush=True)
+    with pg_cluster.private_cluster(start=False) as cluster:
+        ingest = subprocess.Popen(
+            command(services["ingest"]),
+            env=service_env(services["ingest"], cluster.port, values),
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert ingest.stderr is not None
+            first = ingest.stderr.readline()  # the server is not up: the job must say it waits
+            assert first.startswith("waiting for database"), first
+            assert ingest.poll() is None, "ingest: gave up before the database came up"
+            cluster.start(tcp=False)
+            assert not healthy(services["db"], cluster.port), "db: healthy while socket-only"
+            cluster.psql("postgres", "-c", f'CREATE DATABASE "{db_env["POSTGRES_DB"]}"')
+            subprocess.run(
+                ["sh", str(ROOT / "deploy" / "postgres" / "init-roles.sh")],
+                env={**os.environ, **db_env, "PGHOST": str(cluster.socket_dir),
+                     "PGPORT": str(cluster.port),
+                     "BILATERAL_ROLES_SQL": str(ROOT / "deploy" / "postgres" / "roles.sql")},
+                check=True, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            cluster.stop()
+            cluster.start(tcp=True)
+            assert healthy(services["db"], cluster.port), "db: not healthy over TCP"
+            print("db: initialised (roles locked down), healthy over TCP", flush=True)
+            _, errors = ingest.communicate(timeout=180)
+        finally:
+            if ingest.poll() is None:
+                ingest.kill()
+        assert ingest.returncode == 0, first + errors
+        print("ingest: waited for the database, then completed successfully", flush=True)
 
         api = services["api"]
         port = free_port()
@@ -95,35 +110,32 @@ def main() -> int:
             (str(port) if a == "8000" else ("127.0.0.1" if a == "0.0.0.0" else a))
             for a in command(api)
         ]
-        server = subprocess.Popen(
-            args, env=service_env(api, database), cwd=ROOT, start_new_session=True
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                ready = get_json(f"{base}/readyz")
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("api: /readyz never answered")
-        print(f"api: ready, dataset {ready['dataset_version']} with {ready['claims']} claims")
-        page = get_json(f"{base}/v1/claims?topic=arctic&published_from=2021-01-01")
-        assert page["total"] > 0 and all("arctic" in c["topics"] for c in page["items"]), page
-        who = create_engine(service_env(api, database)["DATABASE_URL"])
-        with who.connect() as conn:
-            role = conn.execute(text("SELECT current_user")).scalar_one()
-        who.dispose()
-        assert role == "bilateral_reader", role
-        print(f"api: answered {page['total']} Arctic claims as role {role}; compose smoke ok")
-        return 0
-    finally:
-        if server is not None:
+        api_env = service_env(api, cluster.port, values)
+        server = subprocess.Popen(args, env=api_env, cwd=ROOT, start_new_session=True)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    ready = get_json(f"{base}/readyz")
+                    break
+                except OSError:
+                    assert server.poll() is None, "api: exited at start-up"
+                    time.sleep(0.2)
+            else:
+                raise SystemExit("api: /readyz never answered")
+            print(f"api: ready, dataset {ready['dataset_version']} with {ready['claims']} claims")
+            page = get_json(f"{base}/v1/claims?topic=arctic&published_from=2021-01-01")
+            assert page["total"] > 0 and all("arctic" in c["topics"] for c in page["items"]), page
+            who = create_engine(api_env["DATABASE_URL"])
+            with who.connect() as conn:
+                role = conn.execute(text("SELECT current_user")).scalar_one()
+            who.dispose()
+            assert role == "bilateral_reader", role
+            print(f"api: answered {page['total']} Arctic claims as role {role}; compose smoke ok")
+        finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+    return 0
 
 
 if __name__ == "__main__":

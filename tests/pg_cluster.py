@@ -45,8 +45,10 @@ class Cluster:
             check=True, capture_output=True, user=self.user,
         )  # fmt: skip
 
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    def start(self, tcp: bool = True) -> None:
+        """Start; `tcp=False` listens on the socket only, like the image's init-time server."""
+        listen = "127.0.0.1" if tcp else "''"
+        options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses={listen} -c fsync=off"
         self._ctl("-o", options, "-w", "start")
 
     def stop(self) -> None:

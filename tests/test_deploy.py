@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.db import reader_engine
 from app.pg_guard import write_capabilities
 from tests import pg_cluster
+from tests.compose_env import VARIABLE, env_example, expand
 from tests.conftest import ROOT, ingest
 from tests.pg_cluster import Cluster
 
@@ -64,31 +65,9 @@ def test_compose_sets_only_variables_the_app_reads() -> None:
     assert "bilateral_writer" in writer and "bilateral_reader" in reader
 
 
-_VARIABLE = re.compile(r"\$\{(\w+)(?:(:[-?])([^}]*))?\}")
-
-
-def expand(value: str, env: dict[str, str]) -> str:
-    """Compose's interpolation (`${X}`, `${X:-default}`, `${X:?error}`) over `env`."""
-
-    def one(match: re.Match[str]) -> str:
-        name, kind, rest = match.groups()
-        if env.get(name):
-            return env[name]
-        if kind == ":?":
-            raise KeyError(f"{name}: {rest}")
-        return rest or ""
-
-    return _VARIABLE.sub(one, value)
-
-
-def env_example() -> dict[str, str]:
-    lines = (ROOT / ".env.example").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
-
-
 def test_passwords_come_from_env_with_no_defaults() -> None:
     text_ = (ROOT / "docker-compose.yml").read_text()
-    used = {m.group(1): m.group(2) for m in _VARIABLE.finditer(text_)}
+    used = {m.group(1): m.group(2) for m in VARIABLE.finditer(text_)}
     secrets = [name for name in used if "PASSWORD" in name]
     assert secrets and all(used[name] == ":?" for name in secrets), used
     example = env_example()
