@@ -96,6 +96,14 @@ def test_serve_without_a_database_file_says_to_ingest(tmp_path: Path) -> None:
     assert "(API_DATABASE_URL)" in api
 
 
+def test_serve_on_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    impostor = tmp_path / "notes.db"
+    impostor.write_bytes(b"these are notes, not SQLite" * 100)
+    line = one_error_line(["serve"], DATABASE_URL=f"sqlite:///{impostor}")
+    assert "file is not a database" in line and "DATABASE_URL" in line
+    assert impostor.read_bytes() == b"these are notes, not SQLite" * 100
+
+
 def test_serve_refuses_a_port_in_use(seeded: str) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -208,6 +208,23 @@ def roles(cluster: Cluster) -> Iterator[tuple[str, str, str]]:
     cluster.psql("postgres", "-c", f'DROP ROLE "{writer}", "{reader}"')
 
 
+def as_reader(reader: str, *statements: str) -> None:
+    """Run statements as the reader, with read-only mode switched off as any session can."""
+    engine = create_engine(reader, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("SET default_transaction_read_only = off"))
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
+def rerun_roles_sql(cluster: Cluster, database: str, writer_url: str, reader_url: str) -> None:
+    """The repair: the roles script again, as the superuser, for the same two roles."""
+    writer, reader = make_url(writer_url).username, make_url(reader_url).username
+    assert writer and reader
+    run_roles_sql(cluster, database, writer, reader)
+
+
 def _fails(conn: Connection, statement: str, match: str) -> None:
     with pytest.raises(DBAPIError, match=match):
         conn.execute(text(statement))
@@ -241,9 +258,7 @@ def test_reader_role_has_no_large_objects_temp_tables_or_other_databases(
     other = f"bf_other_{uuid.uuid4().hex[:8]}"
     cluster.psql("postgres", "-c", f'CREATE DATABASE "{other}"')
     # A database created later gets PUBLIC's default CONNECT: the roles script, re-run, locks it.
-    writer_role, reader_role = make_url(roles[1]).username, make_url(reader).username
-    assert writer_role and reader_role
-    run_roles_sql(cluster, database, writer_role, reader_role)
+    rerun_roles_sql(cluster, database, roles[1], reader)
     engine = create_engine(reader, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         # lo_create works even in a read-only transaction unless EXECUTE is revoked.
@@ -274,19 +289,15 @@ def test_settings_the_reader_puts_on_itself_do_not_reach_the_api(
     cluster: Cluster, roles: tuple[str, str, str]
 ) -> None:
     database, _, reader = roles
-    engine = create_engine(reader, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("SET default_transaction_read_only = off"))
-        conn.execute(text("SET statement_timeout = 0"))  # this session only
-        # PostgreSQL lets every role set its own defaults; nothing can revoke that.
-        for statement in (
-            "ALTER ROLE CURRENT_USER SET default_transaction_read_only = off",
-            "ALTER ROLE CURRENT_USER SET statement_timeout = 0",
-            f"ALTER ROLE CURRENT_USER IN DATABASE \"{database}\" SET work_mem = '2GB'",
-            "ALTER ROLE CURRENT_USER SET enable_indexscan = off",
-        ):
-            conn.execute(text(statement))
-    engine.dispose()
+    # PostgreSQL lets every role set its own defaults; nothing can revoke that.
+    as_reader(
+        reader,
+        "SET statement_timeout = 0",  # this session only
+        "ALTER ROLE CURRENT_USER SET default_transaction_read_only = off",
+        "ALTER ROLE CURRENT_USER SET statement_timeout = 0",
+        f"ALTER ROLE CURRENT_USER IN DATABASE \"{database}\" SET work_mem = '2GB'",
+        "ALTER ROLE CURRENT_USER SET enable_indexscan = off",
+    )
     api = reader_engine(reader, 300)
     with api.connect() as conn:
         show = {
@@ -306,9 +317,8 @@ def test_settings_the_reader_puts_on_itself_do_not_reach_the_api(
         conn.execute(text("DELETE FROM claim"))
     api.dispose()
     # Re-running the roles script (the repair) removes what the reader set on itself.
-    writer, reader_role = make_url(roles[1]).username, make_url(reader).username
-    assert writer and reader_role
-    run_roles_sql(cluster, database, writer, reader_role)
+    rerun_roles_sql(cluster, database, roles[1], reader)
+    reader_role = make_url(reader).username
     left = cluster.psql(
         "postgres", "-Atc",
         "SELECT string_agg(array_to_string(setconfig, ','), ';' ORDER BY setdatabase) "
@@ -321,17 +331,11 @@ def test_a_password_the_reader_sets_is_undone_by_the_roles_script(
     cluster: Cluster, roles: tuple[str, str, str]
 ) -> None:
     database, writer_url, reader = roles
-    engine = create_engine(reader, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("SET default_transaction_read_only = off"))
-        # Every role may change its own password (PostgreSQL's ALTER ROLE); not preventable.
-        conn.execute(text("ALTER ROLE CURRENT_USER PASSWORD 'attacker'"))
-    engine.dispose()
+    # Every role may change its own password (PostgreSQL's ALTER ROLE); not preventable.
+    as_reader(reader, "ALTER ROLE CURRENT_USER PASSWORD 'attacker'")
     with pytest.raises(DBAPIError, match="password authentication failed"):
         create_engine(reader).connect().close()
-    writer, reader_role = make_url(writer_url).username, make_url(reader).username
-    assert writer and reader_role
-    run_roles_sql(cluster, database, writer, reader_role)
+    rerun_roles_sql(cluster, database, writer_url, reader)
     again = create_engine(reader)
     with again.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM claim")).scalar_one() > 0
