@@ -455,9 +455,9 @@ def serve(
 
     settings = Settings()
     workers = workers or settings.workers
+    configure(settings.log_level, settings.log_format)
     _preflight(settings)
     _check_port_free(host, port)
-    configure(settings.log_level, settings.log_format)
     if settings.cursor_secret is None:
         # One secret for all workers of this server (they inherit the environment), so a
         # cursor issued by one is accepted by the others; several instances need CURSOR_SECRET.

@@ -68,6 +68,9 @@ WHERE pronamespace = 'pg_catalog'::regnamespace
   AND proname IN ('lo_creat', 'lo_create', 'lo_from_bytea', 'lo_import', 'lo_put', 'lowrite',
                   'lo_truncate', 'lo_truncate64', 'lo_unlink')
   AND has_function_privilege(oid, 'EXECUTE')
+UNION ALL
+SELECT 'temporary files without limit (temp_file_limit = -1)'
+WHERE current_setting('temp_file_limit') = '-1'
 """
 )
 

@@ -190,6 +190,8 @@ def test_a_permission_error_names_the_file(
 def test_an_invalid_setting_is_one_line(seeded: str) -> None:
     line = one_error_line(["serve"], DATABASE_URL=seeded, WORKERS="many")
     assert "WORKERS='many'" in line
+    line = one_error_line(["serve"], DATABASE_URL=seeded, LOG_LEVEL="loud")
+    assert "LOG_LEVEL='loud'" in line and "'info'" in line
 
 
 def subprocess_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

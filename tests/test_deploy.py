@@ -348,3 +348,4 @@ def test_write_capabilities_name_what_a_writer_can_do(roles: tuple[str, str, str
         found = write_capabilities(conn)
     engine.dispose()
     assert "INSERT on claim" in found and "CREATE on schema public" in found
+    assert "temporary files without limit (temp_file_limit = -1)" in found

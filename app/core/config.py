@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     query_timeout_ms: int = Field(default=2000, ge=10, description="Per-query time limit")
     cors_origins: str = Field(default="*", description="Comma-separated allowed origins for GET")
     docs_enabled: bool = Field(default=True, description="Serve /docs, /redoc and /openapi.json")
-    log_level: str = Field(default="info")
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
+        default="info"
+    )
     log_format: Literal["auto", "console", "json"] = Field(
         default="auto", description="auto: readable lines on a terminal, JSON otherwise"
     )
@@ -120,6 +122,11 @@ class Settings(BaseSettings):
     @property
     def trusted_hosts(self) -> list[str]:
         return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def reader_url(self) -> str:
