@@ -45,7 +45,12 @@ def _describe(exc: Exception) -> str:
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
         return f"environment variable {name}={first['input']!r}: {first['msg']}; see the README"
     if isinstance(exc, OSError) and exc.filename is not None:
-        return f"cannot read {exc.filename}: {exc.strerror}; check that it is a readable file"
+        fix = {
+            IsADirectoryError: "a file is expected there, not a folder",
+            NotADirectoryError: "a folder is expected there, not a file",
+            PermissionError: "give the user running bilateral read access to it",
+        }.get(type(exc), "check that it exists and is readable")
+        return f"cannot read {exc.filename}: {exc.strerror}; {fix}"
     return (
         f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
         f"run again with --debug (or {DEBUG_ENV}=1) for the traceback"

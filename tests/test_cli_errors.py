@@ -161,7 +161,7 @@ def test_a_folder_where_a_document_should_be_is_one_line(seeded: str, seeds: Pat
     before = snapshot(seeded)
     for command in ("check", "ingest"):
         line = one_error_line([command, str(seeds)], DATABASE_URL=seeded)
-        assert str(document) in line
+        assert str(document) in line and "a file is expected there, not a folder" in line
     assert snapshot(seeded) == before
 
 
@@ -183,7 +183,32 @@ def test_a_permission_error_names_the_file(
         monkeypatch.setattr(Path, "read_bytes", denied)
     before = snapshot(seeded)
     line = one_error_line(["ingest", str(seeds)], DATABASE_URL=seeded)
-    assert str(claims) in line and "Permission denied" in line
+    assert str(claims) in line and "Permission denied" in line and "read access" in line
+    assert snapshot(seeded) == before
+
+
+def test_an_unreadable_claims_folder_names_it(
+    seeded: str, seeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = seeds / "claims"
+    if os.geteuid() != 0:
+        folder.chmod(0)
+    else:  # root reads any folder: simulate what everyone else gets
+        real = Path.iterdir
+
+        def denied(path: Path) -> Any:
+            if path == folder:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path)
+
+        monkeypatch.setattr(Path, "iterdir", denied)
+    before = snapshot(seeded)
+    try:
+        for command in ("check", "ingest"):
+            line = one_error_line([command, str(seeds)], DATABASE_URL=seeded)
+            assert f"cannot read {folder}: Permission denied" in line
+    finally:
+        folder.chmod(0o755)
     assert snapshot(seeded) == before
 
 
