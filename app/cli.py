@@ -43,7 +43,8 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
-        return f"environment variable {name}={first['input']!r}: {first['msg']}; see the README"
+        value = repr(first["input"])[:100]
+        return f"environment variable {name}={value}: {first['msg']}; see the README"
     if isinstance(exc, OSError) and exc.filename is not None:
         fix = {
             IsADirectoryError: "a file is expected there, not a folder",

@@ -244,6 +244,9 @@ def test_reader_role_cannot_write_tables(roles: tuple[str, str, str]) -> None:
             "TRUNCATE claim",
             "CREATE TABLE sneaky (id int)",
             "DROP TABLE claim",
+            "SELECT id FROM claim FOR UPDATE",
+            "COMMENT ON TABLE claim IS 'mine'",
+            "CREATE SCHEMA mine",
         ):
             _fails(conn, statement, r"permission denied|must be owner")
         assert conn.execute(text("SELECT count(*) FROM claim")).scalar_one() == count
