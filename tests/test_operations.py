@@ -7,8 +7,13 @@ import io
 import json
 import logging
 import logging.config
+import os
+import shutil
+import signal
+import subprocess
 import sys
 import tomllib
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -21,6 +26,7 @@ from app.api.access_log import (
     make_formatter,
     uvicorn_log_config,
 )
+from bench.server import free_port
 from tests.conftest import ROOT
 
 
@@ -144,3 +150,41 @@ def test_the_serving_dependencies_hold_no_test_tools() -> None:
     names = {name for name, _ in seen}
     assert {"fastapi", "uvicorn", "sqlalchemy", "uvloop"} <= names
     assert not names & {"pytest", "mypy", "ruff", "selenium", "schemathesis", "datasette"}
+
+
+def test_dev_run_prints_a_few_lines_then_the_addresses(tmp_path: Path) -> None:
+    """The README's run command, for real (its uv sync is a no-op here): quiet until it serves."""
+    outside_venv = os.pathsep.join(
+        d for d in os.environ["PATH"].split(os.pathsep) if not d.startswith(sys.prefix)
+    )
+    system_python = shutil.which("python3", path=outside_venv)
+    if not system_python:
+        pytest.skip("no python3 outside the virtualenv")
+    has_uv = shutil.which("uv", path=outside_venv) or (
+        subprocess.run([system_python, "-m", "uv", "--version"], capture_output=True).returncode
+        == 0
+    )
+    if not has_uv:
+        pytest.skip("uv is not installed (dev.py would install it from PyPI)")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}", "LOG_FORMAT": "auto"}
+    process = subprocess.Popen(
+        [str(system_python), "scripts/dev.py", "run", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if "try: " in line or len(lines) > 40:
+                break
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    served = next(i for i, line in enumerate(lines) if "serving on" in line)
+    assert served <= 15, lines
+    assert f"http://127.0.0.1:{port}/docs" in lines[served + 1]
+    assert f"http://127.0.0.1:{port}/v1/claims?topic=arctic" in lines[served + 2]
+    assert not [line for line in lines if "--port" in line]  # no echoed, doubled arguments
