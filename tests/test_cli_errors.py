@@ -165,22 +165,27 @@ def test_a_folder_where_a_document_should_be_is_one_line(seeded: str, seeds: Pat
     assert snapshot(seeded) == before
 
 
+def make_unreadable(target: Path, method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """chmod 000 for a normal user; as root, which reads anything, `Path.<method>` is made to
+    raise the PermissionError everyone else would get (tests here run as root)."""
+    if os.geteuid() != 0:
+        target.chmod(0)
+        return
+    real = getattr(Path, method)
+
+    def denied(path: Path) -> Any:
+        if path == target:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, method, denied)
+
+
 def test_a_permission_error_names_the_file(
     seeded: str, seeds: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What a non-root user gets from an unreadable claims file; as root it must be simulated."""
     claims = sorted((seeds / "claims").iterdir())[0]
-    if os.geteuid() != 0:
-        claims.chmod(0)
-    else:
-        real = Path.read_bytes
-
-        def denied(path: Path) -> bytes:
-            if path == claims:
-                raise PermissionError(13, "Permission denied", str(path))
-            return real(path)
-
-        monkeypatch.setattr(Path, "read_bytes", denied)
+    make_unreadable(claims, "read_bytes", monkeypatch)
     before = snapshot(seeded)
     line = one_error_line(["ingest", str(seeds)], DATABASE_URL=seeded)
     assert str(claims) in line and "Permission denied" in line and "read access" in line
@@ -191,17 +196,7 @@ def test_an_unreadable_claims_folder_names_it(
     seeded: str, seeds: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = seeds / "claims"
-    if os.geteuid() != 0:
-        folder.chmod(0)
-    else:  # root reads any folder: simulate what everyone else gets
-        real = Path.iterdir
-
-        def denied(path: Path) -> Any:
-            if path == folder:
-                raise PermissionError(13, "Permission denied", str(path))
-            return real(path)
-
-        monkeypatch.setattr(Path, "iterdir", denied)
+    make_unreadable(folder, "iterdir", monkeypatch)
     before = snapshot(seeded)
     try:
         for command in ("check", "ingest"):
