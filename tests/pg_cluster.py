@@ -41,7 +41,8 @@ class Cluster:
     def _ctl(self, *args: str) -> None:
         data = self.socket_dir / "data"
         subprocess.run(
-            ["pg_ctl", "-D", str(data), "-l", str(self.socket_dir / "log"), *args],
+            [str(server_tool("pg_ctl")), "-D", str(data), "-l", str(self.socket_dir / "log"),
+             *args],
             check=True, capture_output=True, user=self.user,
         )  # fmt: skip
 
@@ -55,8 +56,25 @@ class Cluster:
         self._ctl("-m", "immediate", "stop")
 
 
+def server_tool(name: str) -> str | None:
+    """initdb/pg_ctl: on PATH, else in the server's bin folder (Debian keeps them off PATH)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    folders: list[Path] = []
+    try:  # the installed server's own folder first
+        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout
+        folders.append(Path(bindir.strip()))
+    except OSError:
+        pass
+    versions = Path("/usr/lib/postgresql").glob("*/bin")
+    folders += sorted(versions, key=lambda p: int(p.parent.name.split(".")[0] or 0), reverse=True)
+    candidates = [folder / name for folder in folders if (folder / name).is_file()]
+    return str(candidates[0]) if candidates else None
+
+
 def available() -> bool:
-    return all(shutil.which(tool) for tool in ("initdb", "pg_ctl", "psql"))
+    return all(server_tool(tool) for tool in ("initdb", "pg_ctl")) and bool(shutil.which("psql"))
 
 
 def free_port() -> int:
@@ -74,8 +92,9 @@ def private_cluster(start: bool = True) -> Iterator[Cluster]:
         os.chown(top, pwd.getpwnam("nobody").pw_uid, -1)
     cluster = Cluster(top, free_port(), "nobody" if as_nobody else None)
     subprocess.run(
-        ["initdb", "-D", str(top / "data"), "-U", "postgres", "--auth-local=trust",
-         "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
+        [str(server_tool("initdb")), "-D", str(top / "data"), "-U", "postgres",
+         "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8",
+         "--locale=C.UTF-8"],
         check=True, capture_output=True, user=cluster.user,
     )  # fmt: skip
     if start:
@@ -84,7 +103,7 @@ def private_cluster(start: bool = True) -> Iterator[Cluster]:
         yield cluster
     finally:
         subprocess.run(
-            ["pg_ctl", "-D", str(top / "data"), "-m", "immediate", "stop"],
+            [str(server_tool("pg_ctl")), "-D", str(top / "data"), "-m", "immediate", "stop"],
             capture_output=True, user=cluster.user,
         )  # fmt: skip
         shutil.rmtree(top, ignore_errors=True)
