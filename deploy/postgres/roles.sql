@@ -33,8 +33,8 @@ ALTER ROLE :"reader_role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLI
 
 -- Session defaults. Every role may also `ALTER ROLE <self> [IN DATABASE …] SET` any
 -- user-settable parameter; drop whatever the reader set, then the superuser's own settings.
--- temp_file_limit is superuser-only: the reader can neither raise nor reset it, so no query of
--- its own can fill the disk with temporary files. The API additionally fixes its own session
+-- temp_file_limit is superuser-only: the reader can neither raise nor reset it, so none of its
+-- sessions can write more than 1 GB of temporary files. The API additionally fixes its own session
 -- settings at connect time and undoes any other role-level one (app/db.py, app/pg_guard.py).
 ALTER ROLE :"reader_role" RESET ALL;
 SELECT format('ALTER ROLE %I IN DATABASE %I RESET ALL', :'reader_role', datname)
