@@ -187,6 +187,9 @@ def test_serve_shares_one_cursor_secret_between_workers(monkeypatch: pytest.Monk
     monkeypatch.delenv("CURSOR_SECRET", raising=False)
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
+    # No database or free port is needed to see what uvicorn would be given.
+    monkeypatch.setattr(cli, "preflight", lambda settings: None)
+    monkeypatch.setattr(cli, "check_port_free", lambda host, port: None)
     cli.serve(host="127.0.0.1", port=1, workers=2)
     secret = os.environ.pop("CURSOR_SECRET")
     assert len(secret) >= 32  # set before the workers start, so they inherit it

@@ -64,8 +64,8 @@ def test_access_log_is_one_json_line_with_the_request_id(client: TestClient) -> 
 
 
 def test_access_log_caps_path_and_query(client: TestClient) -> None:
-    long_path = "/v1/claims/" + "x" * 20_000
-    entry = json.loads(logged_lines(client, f"{long_path}?q={'y' * 20_000}")[-1])
+    long_path = "/v1/claims/" + "x" * 5_000  # the request line stays under MAX_HEADER_BYTES
+    entry = json.loads(logged_lines(client, f"{long_path}?q={'y' * 5_000}")[-1])
     assert entry["path"] == long_path[:MAX_LOGGED_PATH]
     assert len(entry["query"]) == MAX_LOGGED_PATH
     assert entry["status"] in (404, 422)
