@@ -57,6 +57,15 @@ class Topic(SQLModel, table=True):
     )
 
 
+class TopicAlias(SQLModel, table=True):
+    """Another spelling of a topic id (defence for defense), declared in seeds/topics.yaml."""
+
+    __tablename__ = "topic_alias"
+
+    alias: str = Field(primary_key=True)
+    topic_id: str = Field(foreign_key="topic.id", index=True)
+
+
 class Entity(SQLModel, table=True):
     id: str = Field(primary_key=True)
     name: str
@@ -167,6 +176,7 @@ def table_of(model: type[SQLModel]) -> Table:
 SOURCE = table_of(Source)
 SOURCE_EVIDENCE = table_of(SourceEvidence)
 TOPIC = table_of(Topic)
+TOPIC_ALIAS = table_of(TopicAlias)
 ENTITY = table_of(Entity)
 ENTITY_ALIAS = table_of(EntityAlias)
 FIGURE = table_of(Figure)

@@ -37,6 +37,7 @@ from app.models import (
     QUANTITY,
     SOURCE_EVIDENCE,
     TOPIC,
+    TOPIC_ALIAS,
 )
 from app.pagination import Cursor
 
@@ -269,12 +270,26 @@ def list_topics(conn: Connection) -> list[dict[str, Any]]:
         .outerjoin(counts, counts.c.topic_id == topic.id)
         .order_by(topic.id)
     ).mappings()
-    return [dict(r) for r in rows]
+    aliases: dict[str, list[str]] = defaultdict(list)
+    for alias, topic_id in sorted(topic_aliases(conn).items()):
+        aliases[topic_id].append(alias)
+    return [{**r, "aliases": aliases[r["id"]]} for r in rows]
 
 
 def known_ids(conn: Connection, kind: str) -> set[str]:
     table = {"topic": topic_table, "source": source_table, "entity": entity_table}[kind]
     return set(conn.execute(select(table.c.id)).scalars())
+
+
+def topic_aliases(conn: Connection) -> dict[str, str]:
+    """Every declared alias of a topic (defence) and the topic's id (defense)."""
+    alias = TOPIC_ALIAS.c
+    return dict(conn.execute(select(alias.alias, alias.topic_id)).all())
+
+
+def known_units(conn: Connection) -> list[str]:
+    """Every unit a stated quantity uses, as curated (USD, miles, km…)."""
+    return list(conn.execute(select(quantity.unit).distinct().order_by(quantity.unit)).scalars())
 
 
 def dataset_info(conn: Connection) -> dict[str, Any] | None:

@@ -25,7 +25,9 @@ from sqlalchemy.sql import Select
 
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 16
-_WORD = re.compile(r"\w+", re.UNICODE)
+# A decimal or grouped number (1.7, 5,525) is one word: Postgres indexes 1.7 as one token, and
+# SQLite matches the quoted "1.7" as the phrase 1 7; split, Postgres would find neither part.
+_WORD = re.compile(r"\d+(?:[.,]\d+)+|\w+", re.UNICODE)
 
 # Tables that exist outside the SQLModel metadata (see migration 0002), with FTS5's shadow tables.
 INDEX_TABLE_PREFIXES = ("claim_fts", "claim_search")

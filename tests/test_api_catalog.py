@@ -13,7 +13,7 @@ ORACLE = Oracle()
 
 
 def test_sources_carry_provenance_and_counts(client: TestClient) -> None:
-    sources = client.get("/v1/sources").json()
+    sources = client.get("/v1/sources").json()["items"]
     assert {s["id"] for s in sources} == set(ORACLE.sources)
     counts = Counter(c.source for c in ORACLE.claims)
     for source in sources:
@@ -37,7 +37,7 @@ def test_unknown_source_is_404(client: TestClient) -> None:
 
 
 def test_topics_have_descriptions_and_claim_counts(client: TestClient) -> None:
-    topics = {t["id"]: t for t in client.get("/v1/topics").json()}
+    topics = {t["id"]: t for t in client.get("/v1/topics").json()["items"]}
     assert {"trade", "defense", "climate", "arctic"} <= set(topics)
     counts: Counter[str] = Counter(t for c in ORACLE.claims for t in c.topics)
     for topic_id, topic in topics.items():

@@ -78,7 +78,7 @@ def test_filters_match_hand_computed_expectation(
 def test_arctic_since_2021_is_arctic_only_and_citable(client: TestClient) -> None:
     body = client.get("/v1/claims?topic=arctic&published_from=2021-01-01&limit=200").json()
     assert body["items"], "the seeds have Arctic claims published since 2021"
-    sources = {s["id"]: s for s in client.get("/v1/sources").json()}
+    sources = {s["id"]: s for s in client.get("/v1/sources").json()["items"]}
     for claim in body["items"]:
         assert "arctic" in claim["topics"]
         assert claim["source"]["published"] >= "2021-01-01"

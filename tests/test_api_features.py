@@ -70,12 +70,12 @@ def test_relevance_sort_needs_q(client: TestClient) -> None:
 
 
 def test_entities_list_with_kinds_and_counts(client: TestClient) -> None:
-    entities = {e["id"]: e for e in client.get("/v1/entities").json()}
+    entities = {e["id"]: e for e in client.get("/v1/entities").json()["items"]}
     counts: Counter[str] = Counter(e for c in ORACLE.claims for e in c.entities)
     for entity_id, entity in entities.items():
         assert entity["claims"] == counts[entity_id]
     assert entities["norad"]["kind"] == "organization"
-    people = client.get("/v1/entities?kind=person").json()
+    people = client.get("/v1/entities?kind=person").json()["items"]
     assert people and all(p["kind"] == "person" for p in people)
 
 
@@ -147,7 +147,7 @@ def test_claims_csv_has_every_matching_row(client: TestClient, how: str) -> None
 @pytest.mark.parametrize("path", ["/v1/sources", "/v1/topics", "/v1/entities", "/v1/figures"])
 def test_every_list_exports_csv(client: TestClient, path: str) -> None:
     response = client.get(f"{path}?format=csv")
-    json_rows = client.get(path).json()
+    json_rows = client.get(path).json()["items"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [r["id"] for r in rows] == [r["id"] for r in json_rows]
 

@@ -116,7 +116,7 @@ def test_canonical_units() -> None:
 
 
 def test_figures_endpoint_on_the_seeds(client: TestClient) -> None:
-    figures = {f["id"]: f for f in client.get("/v1/figures").json()}
+    figures = {f["id"]: f for f in client.get("/v1/figures").json()["items"]}
     for figure_id, verdict in EXPECTED_VERDICTS.items():
         assert figures[figure_id]["verdict"] == verdict, figures[figure_id]["conflicts"]
 

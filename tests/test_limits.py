@@ -65,7 +65,7 @@ def test_unexpected_error_is_a_generic_500_problem(
         response = client.get("/v1/topics")
     assert response.status_code == 500
     assert "secret" not in response.text
-    assert response.json()["title"] == "Internal Server Error"
+    assert response.json()["type"] == "/problems/internal-error"
 
 
 def test_missing_sqlite_database_is_a_clear_startup_error(tmp_path: Path) -> None:
@@ -83,13 +83,14 @@ def test_validation_errors_stay_small(client: TestClient) -> None:
 def test_every_documented_path_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     claim_id = client.get("/v1/claims?limit=1").json()["items"][0]["id"]
-    source_id = client.get("/v1/sources").json()[0]["id"]
+    source_id = client.get("/v1/sources").json()["items"][0]["id"]
     examples = {
         "{claim_id}": claim_id, "{source_id}": source_id, "{entity}": "norad",
-        "{figure_id}": "land-ports-of-entry",
+        "{figure_id}": "land-ports-of-entry", "{kind}": "not-found",
     }  # fmt: skip
     for path, operations in spec["paths"].items():
-        assert set(operations) == {"get"}, path
+        # OPTIONS is documented once, on /v1 (every path answers it with Allow)
+        assert set(operations) == ({"get", "options"} if path == "/v1" else {"get"}), path
         url = path
         for placeholder, value in examples.items():
             url = url.replace(placeholder, value)
@@ -98,7 +99,7 @@ def test_every_documented_path_is_served(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/admin", "/v1", "/v2/claims", "/debug", "/.env", "/v1/ingest", "/api"],
+    ["/admin", "/v1/admin", "/v2/claims", "/debug", "/.env", "/v1/ingest", "/api"],
 )
 def test_undocumented_paths_do_not_exist(client: TestClient, path: str) -> None:
     response = client.get(path)

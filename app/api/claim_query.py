@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import Query, Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.api.deps import MAX_REPEATS, IsoDate
-from app.api.vocabulary import Vocabulary
+from app.api.deps import MAX_REPEATS, CommaList, IsoDate
+from app.api.problems import invalid
+from app.api.vocabulary import COUNTRY_NAMES, Vocabulary
 from app.filters import ClaimFilters
-from app.ingest.schema import SLUG_PATTERN, ClaimKind
+from app.ingest.schema import ClaimKind
 from app.search import MAX_QUERY_LENGTH, EmptySearch, words
 
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]+$"
-SlugValue = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=120)]
+ANY_CASE_SLUG = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
+SlugValue = Annotated[str, StringConstraints(pattern=ANY_CASE_SLUG, max_length=120)]
 NameValue = Annotated[
     str, StringConstraints(min_length=1, max_length=120, pattern=NO_CONTROL_CHARACTERS)
 ]
@@ -27,25 +29,26 @@ SearchText = Annotated[
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
-def invalid(name: str, message: str, value: Any) -> RequestValidationError:
-    """A 422 for one query parameter, in the same shape as FastAPI's own."""
-    return RequestValidationError(
-        [{"type": "value_error", "loc": ("query", name), "msg": message, "input": value}]
-    )
-
-
 @dataclass(frozen=True)
 class ClaimQuery:
     filters: ClaimFilters
     search_words: list[str] | None
 
 
-def _check_known(kind: str, values: list[str], known: frozenset[str]) -> None:
-    missing = [v for v in values if v not in known]
-    if missing:
-        raise invalid(
-            kind, f"unknown {kind} {missing[0]!r}; known: {', '.join(sorted(known))}", missing[0]
-        )
+def _canonical(
+    kind: str, values: list[str], known: Mapping[str, str], problem: str | None = None
+) -> tuple[str, ...]:
+    """Each value as stored (case-insensitive, aliases resolved); an unknown one is a 422 that
+    lists the known values."""
+    found: dict[str, None] = {}
+    for value in values:
+        canonical = known.get(value.casefold())
+        if canonical is None:
+            names = ", ".join(sorted(set(known.values())))
+            message = f"unknown {kind} {value!r}; known: {names}"
+            raise invalid(kind, message, value, problem or f"unknown-{kind}")
+        found[canonical] = None
+    return tuple(found)
 
 
 def _entity_ids(names: list[str], vocabulary: Vocabulary) -> tuple[str, ...]:
@@ -53,7 +56,12 @@ def _entity_ids(names: list[str], vocabulary: Vocabulary) -> tuple[str, ...]:
     for name in names:
         entity_id = vocabulary.entity_id(name)
         if entity_id is None:
-            raise invalid("entity", f"no entity is known as {name!r}; see /v1/entities", name)
+            raise invalid(
+                "entity",
+                f"no entity is known as {name!r}; see /v1/entities",
+                name,
+                "unknown-entity",
+            )
         found.add(entity_id)
     return tuple(sorted(found))
 
@@ -65,19 +73,28 @@ class ClaimFilterParams(BaseModel):
     q: SearchText | None = Field(
         None, description="Full-text search over statement and quote (all words must match)"
     )
-    topic: list[SlugValue] = Field(
-        [], max_length=MAX_REPEATS, description="Topic id (repeat for any-of), see /v1/topics"
+    topic: CommaList[SlugValue] = Field(
+        [],
+        max_length=MAX_REPEATS,
+        description="Topic id or alias, any case (repeat or comma-separate for any-of); "
+        "see /v1/topics",
     )
-    source: list[SlugValue] = Field(
-        [], max_length=MAX_REPEATS, description="Source id (repeat for any-of), see /v1/sources"
+    source: CommaList[SlugValue] = Field(
+        [],
+        max_length=MAX_REPEATS,
+        description="Source id (repeat or comma-separate for any-of), see /v1/sources",
     )
     entity: list[NameValue] = Field(
         [],
         max_length=MAX_REPEATS,
-        description="Entity id, name or alias (NORAD, USMCA…); any-of",
+        description="Entity id, name or alias, any case (NORAD, USMCA…); repeat for any-of "
+        "(names may contain commas, so no comma lists here)",
     )
-    country: list[Literal["US", "CA", "unknown"]] = Field(
-        [], max_length=MAX_REPEATS, description="Perspective of the source (repeatable)"
+    country: CommaList[SlugValue] = Field(
+        [],
+        max_length=MAX_REPEATS,
+        description="Perspective of the source: US, CA or unknown, any case (repeat or "
+        "comma-separate for any-of)",
     )
     published_from: IsoDate | None = Field(
         None, description="Source published on or after (YYYY-MM-DD)"
@@ -89,17 +106,18 @@ class ClaimFilterParams(BaseModel):
         None, description="Claim's period overlaps from this date on"
     )
     period_to: IsoDate | None = Field(None, description="Claim's period overlaps up to this date")
-    unit: list[NameValue] = Field(
+    unit: CommaList[NameValue] = Field(
         [],
         max_length=MAX_REPEATS,
-        description="Claims stating a quantity in this unit (USD, miles…)",
+        description="Claims stating a quantity in this unit, any case (USD, miles…); repeat "
+        "or comma-separate for any-of",
     )
-    kind: list[ClaimKind] = Field(
+    kind: CommaList[ClaimKind] = Field(
         [],
         max_length=MAX_REPEATS,
         description="What the claim is: fact, commitment, position or rhetoric (any-of)",
     )
-    part_of: list[SlugValue] = Field(
+    part_of: CommaList[SlugValue] = Field(
         [],
         max_length=MAX_REPEATS,
         description="Claims that restate a part of this claim (id; any-of); `none`: only "
@@ -118,8 +136,6 @@ async def claim_query(
 ) -> ClaimQuery:
     """Validate the filters (unknown topics, sources and entities are 422s, not empty lists)."""
     vocabulary: Vocabulary = await request.app.state.vocabulary.get()
-    _check_known("topic", params.topic, vocabulary.topics)
-    _check_known("source", params.source, vocabulary.sources)
     search_words = None
     if params.q is not None:
         try:
@@ -128,15 +144,15 @@ async def claim_query(
             raise invalid("q", str(exc), params.q) from exc
     filters = ClaimFilters(
         q=params.q,
-        topics=tuple(params.topic),
-        sources=tuple(params.source),
+        topics=_canonical("topic", params.topic, vocabulary.topics),
+        sources=_canonical("source", params.source, vocabulary.sources),
         entities=_entity_ids(params.entity, vocabulary),
-        countries=tuple(params.country),
+        countries=_canonical("country", params.country, COUNTRY_NAMES, "invalid-parameter"),
         published_from=params.published_from,
         published_to=params.published_to,
         period_from=params.period_from,
         period_to=params.period_to,
-        units=tuple(params.unit),
+        units=_canonical("unit", params.unit, vocabulary.units),
         kinds=tuple(params.kind),
         part_of=tuple(params.part_of),
         min_value=params.min_value,

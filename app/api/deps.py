@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.dependencies.models import Dependant
@@ -14,10 +14,12 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import Connection
 
+from app.api.problems import ApiProblem, invalid, shorten
 from app.core.config import Settings
 from app.pagination import MAX_CURSOR_LENGTH
 
 MAX_REPEATS = 20
+CACHE_BUSTER = "_"  # ignored anywhere, so `?_=<timestamp>` (jQuery's cache: false) works
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -34,6 +36,19 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _split_commas(value: Any) -> Any:
+    """`topic=arctic,trade` means `topic=arctic&topic=trade` (spaces around items ignored)."""
+    if isinstance(value, list):
+        return [
+            part.strip() for v in value for part in (v.split(",") if isinstance(v, str) else [v])
+        ]
+    return value
+
+
+T = TypeVar("T")
+CommaList = Annotated[list[T], BeforeValidator(_split_commas)]
 
 
 async def settings(request: Request) -> Settings:
@@ -83,12 +98,15 @@ async def strict_query(request: Request) -> None:
     allowed = _allowed_params(route)
     errors = []
     for name in set(request.query_params.keys()):
+        if name == CACHE_BUSTER:
+            continue
         if name not in allowed:
             errors.append(
                 {
                     "type": "extra_forbidden",
                     "loc": ("query", name[:40]),
-                    "msg": f"unknown parameter; allowed: {', '.join(sorted(allowed)) or 'none'}",
+                    "msg": f"unknown parameter; allowed: {', '.join(sorted(allowed)) or 'none'}"
+                    f" (and {CACHE_BUSTER}, a cache-buster)",
                     "input": request.query_params.get(name),
                 }
             )
@@ -120,21 +138,17 @@ class PageParams(BaseModel):
         if self.limit is None:
             return min(config.default_page_size, config.max_page_size)
         if self.limit > config.max_page_size:
-            raise RequestValidationError(
-                [
-                    {
-                        "type": "less_than_equal",
-                        "loc": ("query", "limit"),
-                        "msg": f"Input should be less than or equal to {config.max_page_size}",
-                        "input": self.limit,
-                    }
-                ]
+            raise invalid(
+                "limit",
+                f"Input should be less than or equal to {config.max_page_size}",
+                self.limit,
+                "limit-exceeded",
             )
         return self.limit
 
 
 def not_found(kind: str, ident: str) -> HTTPException:
-    return HTTPException(404, f"no {kind} with id {ident[:80]!r}")
+    return ApiProblem("not-found", f"no {kind} with id {shorten(ident)!r}")
 
 
 def api_router(**kwargs: Any) -> APIRouter:

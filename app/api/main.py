@@ -17,7 +17,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import Engine
 
 from app import queries
-from app.api import access_log, problems
+from app.api import access_log, openapi, problems
 from app.api.access_log import AccessLog
 from app.api.caching import (
     CountCache,
@@ -32,7 +32,7 @@ from app.api.methods import ReadOnlyMethods
 from app.api.negotiation import offers
 from app.api.reader import Reader
 from app.api.request_guard import RequestGuard
-from app.api.routes import catalog, claims, entities, figures, health
+from app.api.routes import catalog, claims, entities, figures, health, index
 from app.api.security import SecurityHeaders
 from app.api.vocabulary import VocabularyCache
 from app.core.config import Settings
@@ -47,10 +47,15 @@ of that quote in the stored source text (`GET /v1/sources/{id}` returns the text
 of its source (publisher, publication date and its precision, URL when known) plus a ready-made
 `citation`. Unknown provenance stays `null`; nothing is guessed.
 
-Lists are paged with an opaque `cursor` (`next` link in the body and in an RFC 8288 `Link`
-header). Unknown parameters and malformed values are rejected with a 422
-[problem details](https://www.rfc-editor.org/rfc/rfc9457) body. The API is read-only: only GET,
-HEAD and OPTIONS exist.
+Every list answers one envelope (`items`, `total`, `limit`, `next_cursor`, `next`); claims and
+the timeline are paged with an opaque `cursor` (`next` link in the body and in an RFC 8288
+`Link` header). Filters forgive case (`topic=Arctic`, `country=us`, `unit=usd`), accept topic
+aliases and comma lists (`topic=arctic,trade`).
+
+Errors are [problem details](https://www.rfc-editor.org/rfc/rfc9457) whose `type` names the
+kind (`/problems/unknown-topic`…; `GET /problems` lists them): branch on `type`, not on
+`detail`. Unknown parameters and malformed values are a 422; the only ignored parameter is `_`
+(a cache-buster). The API is read-only: only GET, HEAD and OPTIONS exist.
 """
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -80,6 +85,8 @@ TAGS = [
     {"name": "entities", "description": "Organizations, agreements, people… (aliases resolve)."},
     {"name": "figures", "description": "Measurable things several sources state, compared."},
     {"name": "health", "description": "Probes for operators."},
+    {"name": "index", "description": "The front door: links to everything else."},
+    {"name": "problems", "description": "The kinds of error, one page per problem `type`."},
 ]
 
 
@@ -116,7 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs = settings.docs_enabled
     app = FastAPIOffline(
         title="Bilateral Facts",
-        version="1.0.0",
+        version=openapi.api_version(),
+        generate_unique_id_function=openapi.operation_id,
         description=DESCRIPTION,
         openapi_tags=TAGS,
         docs_url="/docs" if docs else None,
@@ -136,7 +144,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.vocabulary = VocabularyCache(stamps, app.state.reader)
     app.state.counts = CountCache(stamps, max_entries=settings.response_cache_entries)
     problems.install(app)
-    for router in (claims.router, catalog.router, entities.router, figures.router, health.router):
+    openapi.install(app, settings, openapi.api_version())
+    routers = (claims, catalog, entities, figures, health, index)
+    for router in (module.router for module in routers):
         app.include_router(router)
     registry = CollectorRegistry()  # one per app: tests and workers never share counters
     for collector in (ProcessCollector, PlatformCollector, GCCollector):

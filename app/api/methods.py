@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.problems import problem_body, shorten
 
 ALLOW = "GET, HEAD, OPTIONS"
 
@@ -29,15 +29,8 @@ class ReadOnlyMethods:
         elif method == "OPTIONS":
             await self.app(scope, receive, send)  # CORS preflight, answered by CORSMiddleware
         else:
-            body = json.dumps(
-                {
-                    "type": "about:blank",
-                    "title": "Method Not Allowed",
-                    "status": 405,
-                    "detail": f"{method} is not allowed: this API is read-only",
-                    "instance": scope.get("path"),
-                }
-            ).encode()
+            detail = f"{shorten(method)} is not allowed: this API is read-only"
+            body = problem_body("method-not-allowed", detail, scope.get("path"))
             await _send(
                 send,
                 405,

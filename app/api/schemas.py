@@ -7,7 +7,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.ingest.schema import RELATION_DESCRIPTION, ClaimKind, Establishes, Relation
+from app.ingest.schema import (
+    RELATION_DESCRIPTION,
+    ClaimKind,
+    EntityKind,
+    Establishes,
+    Qualifier,
+    Relation,
+)
+
+Per = Literal["day", "year"]
 
 
 class SourceSummary(BaseModel):
@@ -62,20 +71,20 @@ class Period(BaseModel):
 class EntityRef(BaseModel):
     id: str
     name: str
-    kind: str
+    kind: EntityKind
 
 
 class QuantityOut(BaseModel):
     value: float
     unit: str = Field(examples=["USD"])
-    per: Literal["day", "year"] | None
-    qualifier: str = Field(description="exact, about, nearly, more_than, at_least, ...")
+    per: Per | None
+    qualifier: Qualifier = Field(description="How the number is stated: exact, about, nearly…")
     as_stated: str = Field(description="The number exactly as the quote states it")
     figure: str | None = Field(description="The figure this number measures, if curated")
 
 
 class ClaimOut(BaseModel):
-    id: str = Field(examples=["s21-ports-of-entry"])
+    id: str = Field(examples=["s21-ports-of-entry-120"])
     statement: str = Field(description="The fact in plain words")
     quote: str = Field(description="Verbatim text of the source the claim rests on")
     start: int = Field(description="Offset (in characters) of the quote in the source text")
@@ -106,15 +115,36 @@ class FacetCount(BaseModel):
     count: int
 
 
-class ClaimPage(BaseModel):
-    items: list[ClaimOut]
-    total: int = Field(description="Claims matching the filters, across all pages")
-    limit: int
-    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
-    next: str | None = Field(
-        description="URL of the next page (also in the Link header); relative, e.g. "
-        "/v1/claims?cursor=…, unless the server is configured with a public base URL"
+class ListEnvelope(BaseModel):
+    """What every list answers besides its `items`: one shape for every collection."""
+
+    total: int = Field(description="Items matching the request, across all pages")
+    limit: int = Field(
+        description="Page size; a list that is not paged answers every item (limit = total)"
     )
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null on the last page"
+    )
+    next: str | None = Field(
+        description="URL of the next page (also in the Link header); null on the last page. "
+        "Relative, e.g. /v1/claims?cursor=…, unless the server is configured with a public "
+        "base URL"
+    )
+
+
+def whole_list(items: list[Any]) -> dict[str, Any]:
+    """The envelope of a list that fits in one page (sources, topics, entities, figures)."""
+    return {
+        "items": items,
+        "total": len(items),
+        "limit": len(items),
+        "next_cursor": None,
+        "next": None,
+    }
+
+
+class ClaimPage(ListEnvelope):
+    items: list[ClaimOut]
     facets: dict[str, list[FacetCount]] | None = Field(
         default=None, description="With ?facet=…: counts per value over all matching claims"
     )
@@ -124,19 +154,40 @@ class TopicOut(BaseModel):
     id: str = Field(examples=["arctic"])
     name: str
     description: str
+    aliases: list[str] = Field(description="Other spellings ?topic= accepts (defence)")
     claims: int
 
 
-class Problem(BaseModel):
-    """RFC 9457 problem details: every error has this shape."""
+class TopicPage(ListEnvelope):
+    items: list[TopicOut]
 
-    type: str = "about:blank"
-    title: str
+
+class SourcePage(ListEnvelope):
+    items: list[Source]
+
+
+Scalar = str | int | float | bool | None
+
+
+class ProblemError(BaseModel):
+    """One thing wrong with the request (a 422 may list several)."""
+
+    type: str = Field(description="The problem type of this error (see /problems)")
+    loc: list[str | int] = Field(description='Where: e.g. ["query", "topic"]')
+    msg: str = Field(description="What is wrong, for people")
+    input: Scalar | list[Scalar] = Field(description="The offending value, cut short")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every error has this shape. Branch on `type`, not `detail`."""
+
+    type: str = Field(description="The kind of error: a URI reference whose page describes it")
+    title: str = Field(description="The kind's title (the same for every error of a kind)")
     status: int
-    detail: str | None = None
-    instance: str | None = None
-    errors: list[dict[str, Any]] | None = Field(
-        default=None, description="Validation errors: where (loc) and what (msg)"
+    detail: str | None = Field(description="What went wrong this time, for people")
+    instance: str | None = Field(description="The path of the request (cut short)")
+    errors: list[ProblemError] | None = Field(
+        default=None, description="With 422: every invalid parameter (at most 10)"
     )
 
 
@@ -178,9 +229,13 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _problem("No such id")}
 class EntityOut(BaseModel):
     id: str = Field(examples=["norad"])
     name: str
-    kind: str
+    kind: EntityKind
     aliases: list[str] = Field(description="Lower-cased names this entity is also known by")
     claims: int
+
+
+class EntityPage(ListEnvelope):
+    items: list[EntityOut]
 
 
 class EntityDetail(EntityOut):
@@ -191,8 +246,8 @@ class FigureStatement(BaseModel):
     claim_id: str
     value: float
     unit: str
-    per: str | None
-    qualifier: str
+    per: Per | None
+    qualifier: Qualifier
     as_stated: str
     period: Period | None
     quote: str
@@ -209,7 +264,7 @@ class Conflict(BaseModel):
 
 class Spread(BaseModel):
     unit: str = Field(description="Canonical unit (miles are given in km; currencies unchanged)")
-    per: str | None
+    per: Per | None
     min: float
     max: float
     count: int
@@ -223,3 +278,31 @@ class FigureOut(BaseModel):
     conflicts: list[Conflict]
     spread: list[Spread]
     statements: list[FigureStatement] = Field(description="Every statement of it, in time order")
+
+
+class FigurePage(ListEnvelope):
+    items: list[FigureOut]
+
+
+class ErrorKind(BaseModel):
+    """A kind of error: what `type` means, so clients branch on it, never on `detail`."""
+
+    type: str = Field(examples=["/problems/unknown-topic"])
+    title: str = Field(examples=["Unknown topic"])
+    status: int = Field(examples=[422])
+    description: str
+
+
+class ErrorKindPage(ListEnvelope):
+    items: list[ErrorKind]
+
+
+class ApiIndex(BaseModel):
+    """The front door: where every collection and the documentation are."""
+
+    name: str = Field(examples=["Bilateral Facts"])
+    api_version: str = Field(description="Version of this API (semantic versioning)")
+    dataset_version: str | None = Field(
+        description="Version of the loaded dataset; null when none is loaded"
+    )
+    links: dict[str, str] = Field(description="Relative URLs: claims, sources, docs…")

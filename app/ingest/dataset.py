@@ -51,6 +51,7 @@ class Dataset:
     sources: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     topics: list[dict[str, Any]] = field(default_factory=list)
+    topic_aliases: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     entity_aliases: list[dict[str, Any]] = field(default_factory=list)
     figures: list[dict[str, Any]] = field(default_factory=list)
@@ -68,6 +69,8 @@ class Dataset:
             self.sources, self.topics, self.entities, self.entity_aliases, self.figures,
             self.claims, self.claim_topics, self.claim_entities, self.quantities, self.evidence,
         ]  # fmt: skip
+        if self.topic_aliases:  # absent from older datasets, whose version must not change
+            tables.append(self.topic_aliases)
         digest = hashlib.sha256()
         for piece in _canonical_pieces(tables):
             digest.update(piece.encode())
@@ -245,7 +248,9 @@ def _load_dataset(seeds_dir: Path) -> Dataset:
                     f"more than {MAX_TOPICS} topics: the vocabulary is meant to stay small",
                 )
                 break
-            ds.topics.append({**topic.model_dump(), "mask": 1 << (len(topic_ids) - 1)})
+            row = topic.model_dump(exclude={"aliases"})
+            ds.topics.append({**row, "mask": 1 << (len(topic_ids) - 1)})
+        _add_topic_aliases(topics, topic_ids, errs, ds)
 
     figure_ids = _load_figures(seeds_dir, errs, ds)
     entity_ids = _load_entities(seeds_dir, errs, ds)
@@ -501,6 +506,22 @@ def _load_figures(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
             ids.add(figure.id)
             ds.figures.append(figure.model_dump())
     return ids
+
+
+def _add_topic_aliases(
+    topics: tuple[TopicsFile, YamlDocument], topic_ids: set[str], errs: _Collector, ds: Dataset
+) -> None:
+    """Aliases may not name another topic or be declared twice."""
+    taken: dict[str, str] = {}
+    for i, topic in enumerate(topics[0].topics):
+        for alias in topic.aliases:
+            other = taken.get(alias) or (alias if alias in topic_ids else None)
+            if other is not None:
+                where = topics[1].line(("topics", i))
+                errs.add(topics[1].path, where, f"alias {alias!r} already names topic {other}")
+                continue
+            taken[alias] = topic.id
+            ds.topic_aliases.append({"alias": alias, "topic_id": topic.id})
 
 
 def _load_entities(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:

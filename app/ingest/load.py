@@ -19,6 +19,7 @@ _TABLES: list[tuple[Table, str]] = [
     (models.SOURCE, "sources"),
     (models.SOURCE_EVIDENCE, "evidence"),
     (models.TOPIC, "topics"),
+    (models.TOPIC_ALIAS, "topic_aliases"),
     (models.ENTITY, "entities"),
     (models.ENTITY_ALIAS, "entity_aliases"),
     (models.FIGURE, "figures"),

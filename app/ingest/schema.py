@@ -218,6 +218,11 @@ class TopicEntry(_Strict):
     id: Slug
     name: Text
     description: Text
+    aliases: list[Slug] = Field(
+        default_factory=list,
+        json_schema_extra={"default": []},
+        description="Other spellings a client may use for this topic (defence -> defense)",
+    )
 
 
 class TopicsFile(_Strict):

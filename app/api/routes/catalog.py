@@ -11,9 +11,10 @@ from app.api.csv_export import add_csv_twin, csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
 from app.api.schemas import (
     NOT_FOUND,
-    Source,
+    SourcePage,
     SourceWithText,
-    TopicOut,
+    TopicPage,
+    whole_list,
 )
 from app.ingest.schema import SLUG_PATTERN
 
@@ -26,11 +27,11 @@ SOURCE_COLUMNS = [
 ]  # fmt: skip
 
 
-@router.get("/sources", response_model=list[Source], tags=["sources"])
+@router.get("/sources", response_model=SourcePage, tags=["sources"])
 def list_sources(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """Every source document with its provenance and claim count."""
     rows = queries.list_sources(conn)
-    return csv_response(rows, SOURCE_COLUMNS, "sources") if csv else rows
+    return csv_response(rows, SOURCE_COLUMNS, "sources") if csv else whole_list(rows)
 
 
 @router.get(
@@ -47,11 +48,12 @@ def get_source(
     return row
 
 
-@router.get("/topics", response_model=list[TopicOut], tags=["topics"])
+@router.get("/topics", response_model=TopicPage, tags=["topics"])
 def list_topics(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """The controlled topic vocabulary with the number of claims on each topic."""
     rows = queries.list_topics(conn)
-    return csv_response(rows, ["id", "name", "description", "claims"], "topics") if csv else rows
+    columns = ["id", "name", "description", "aliases", "claims"]
+    return csv_response(rows, columns, "topics") if csv else whole_list(rows)
 
 
 add_csv_twin(router, "/sources", list_sources, "Sources")

@@ -6,15 +6,16 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, HTTPException, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 from pydantic import Field
 from sqlalchemy import Connection, Engine
 
 from app import queries
-from app.api.claim_query import ClaimQuery, claim_query, invalid
+from app.api.claim_query import ClaimQuery, claim_query
 from app.api.csv_export import add_csv_twin, csv_page, wants_csv
-from app.api.deps import MAX_REPEATS, PageParams, api_router, not_found
+from app.api.deps import MAX_REPEATS, CommaList, PageParams, api_router, not_found
 from app.api.present import claim_page, dataset_version, json_response, link_header, page_link
+from app.api.problems import ApiProblem, invalid
 from app.api.reader import Reader
 from app.api.schemas import NOT_FOUND, ClaimOut, ClaimPage
 from app.filters import ClaimFilters, counts_per_source_suffice
@@ -33,10 +34,11 @@ class ClaimPageParams(PageParams):
         description="Order; '-' for descending; unknown dates sort last. "
         "Default: relevance with q, else id",
     )
-    facet: list[Facet] = Field(
+    facet: CommaList[Facet] = Field(
         [],
         max_length=MAX_REPEATS,
-        description="Add counts per value of this facet for the current filter (repeat)",
+        description="Add counts per value of this facet for the current filter (repeat or "
+        "comma-separate)",
     )
 
 
@@ -100,11 +102,11 @@ async def _page(
     signer: CursorSigner = request.app.state.cursors
     version = dataset_version(request)
     if page.cursor and not version:  # cannot check the cursor: say so, do not call it forged
-        raise HTTPException(503, "the dataset version cannot be read", {"Retry-After": "1"})
+        raise ApiProblem("not-ready", "the dataset version cannot be read", {"Retry-After": "1"})
     try:
         after = signer.decode(page.cursor, sort, version) if page.cursor else None
     except InvalidCursor as exc:
-        raise invalid("cursor", str(exc), page.cursor) from exc
+        raise invalid("cursor", str(exc), page.cursor, "invalid-cursor") from exc
     reader: Reader = request.app.state.reader
     filters = query.filters
     if csv:
@@ -161,7 +163,7 @@ async def list_claims(
 
 
 @router.get("/timeline", response_model=ClaimPage)
-async def timeline(
+async def get_timeline(
     request: Request,
     query: Annotated[ClaimQuery, Depends(claim_query)],
     page: Annotated[PageParams, Depends(_timeline_page)],
@@ -175,7 +177,7 @@ async def timeline(
 
 
 add_csv_twin(router, "/claims", list_claims, "Claims")
-add_csv_twin(router, "/timeline", timeline, "The timeline")
+add_csv_twin(router, "/timeline", get_timeline, "The timeline")
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimOut, responses=NOT_FOUND)

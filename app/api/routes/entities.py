@@ -13,14 +13,14 @@ from app.api.claim_query import NO_CONTROL_CHARACTERS
 from app.api.csv_export import add_csv_twin, csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
 from app.api.reader import Reader
-from app.api.schemas import NOT_FOUND, EntityDetail, EntityOut
+from app.api.schemas import NOT_FOUND, EntityDetail, EntityPage, whole_list
 from app.api.vocabulary import Vocabulary
 from app.ingest.schema import EntityKind
 
 router = api_router(prefix="/v1", tags=["entities"])
 
 
-@router.get("/entities", response_model=list[EntityOut])
+@router.get("/entities", response_model=EntityPage)
 def list_entities(
     conn: Conn,
     csv: Annotated[bool, Depends(wants_csv)],
@@ -30,7 +30,7 @@ def list_entities(
     rows = queries.list_entities(conn, kind)
     if csv:
         return csv_response(rows, ["id", "name", "kind", "aliases", "claims"], "entities")
-    return rows
+    return whole_list(rows)
 
 
 @router.get("/entities/{entity}", response_model=EntityDetail, responses=NOT_FOUND)

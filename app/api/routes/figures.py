@@ -11,7 +11,7 @@ from app import figures, queries
 from app.api.csv_export import add_csv_twin, csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
 from app.api.present import source_summary
-from app.api.schemas import NOT_FOUND, FigureOut
+from app.api.schemas import NOT_FOUND, FigureOut, FigurePage, whole_list
 from app.citation import cite
 from app.claim_document import period_json
 from app.ingest.schema import SLUG_PATTERN
@@ -48,7 +48,7 @@ def _figure(figure: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any
     }
 
 
-@router.get("/figures", response_model=list[FigureOut])
+@router.get("/figures", response_model=FigurePage)
 def list_figures(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """Every curated figure with its verdict: `consistent` or `conflicting` across sources."""
     by_figure: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -58,7 +58,7 @@ def list_figures(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     if csv:
         rows = [{**f, "statements": [s["claim_id"] for s in f["statements"]]} for f in out]
         return csv_response(rows, ["id", "name", "dimension", "verdict", "statements"], "figures")
-    return out
+    return whole_list(out)
 
 
 @router.get("/figures/{figure_id}", response_model=FigureOut, responses=NOT_FOUND)

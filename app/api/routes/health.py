@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import queries
 from app.api.deps import Conn, api_router
 from app.api.freshness import replication_status
+from app.api.problems import ApiProblem
 from app.api.schemas import Health, Ready
 
 router = api_router(tags=["health"])
@@ -22,14 +23,14 @@ router = api_router(tags=["health"])
     response_class=PlainTextResponse,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
-async def metrics(request: Request) -> Response:
+async def get_metrics(request: Request) -> Response:
     """Prometheus metrics of this worker (request counts, latencies, process)."""
     registry = request.app.state.metrics_registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/healthz", response_model=Health)
-async def healthz() -> dict[str, str]:
+async def get_health() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
@@ -38,16 +39,16 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     response_model=Ready,
 )
-def readyz(conn: Conn) -> dict[str, Any]:
+def get_readiness(conn: Conn) -> dict[str, Any]:
     """The database answers and holds a dataset; on a replica, how fresh it is (a replica that
     lost its primary stays ready: reads go on with the last dataset)."""
     try:
         info = queries.dataset_info(conn)
         replication = replication_status(conn)
     except SQLAlchemyError as exc:
-        raise HTTPException(503, "database unreachable or not migrated") from exc
+        raise ApiProblem("not-ready", "database unreachable or not migrated") from exc
     if info is None:
-        raise HTTPException(503, "no dataset loaded: run `bilateral ingest`")
+        raise ApiProblem("not-ready", "no dataset loaded: run `bilateral ingest`")
     return {
         "status": "ready",
         "dataset_version": info["version"],
