@@ -286,7 +286,15 @@ def _fix_parameters(
         name = parameter["name"]
         schema = _without_null(parameter["schema"])
         schema.pop("title", None)
-        if name == "limit":
+        if name == "limit" and operation["operationId"].endswith(CSV_SUFFIX):
+            # a CSV page: any limit the field allows, cut to CSV_MAX_ROWS rows
+            schema["default"] = settings.csv_max_rows
+            schema["description"] = (
+                f"Rows per CSV page (default and at most {settings.csv_max_rows}: a larger "
+                "limit is cut to that); the Link header leads to the next page"
+            )
+            parameter["description"] = schema["description"]
+        elif name == "limit":
             schema["maximum"] = settings.max_page_size
             schema["default"] = min(settings.default_page_size, settings.max_page_size)
         target = schema["items"] if schema.get("type") == "array" else schema
@@ -295,7 +303,9 @@ def _fix_parameters(
             target["enum"] = enum
             target.pop("pattern", None)
         parameter["schema"] = schema
-        example = PATH_EXAMPLES.get(path, {}).get(name, PARAMETER_EXAMPLES.get(name))
+        example = PATH_EXAMPLES.get(path.removesuffix(".csv"), {}).get(
+            name, PARAMETER_EXAMPLES.get(name)
+        )
         if name == "cursor":
             example = _cursor_example(answers, operation["operationId"])
         if example is None and target.get("enum"):  # a parameter added without an example
@@ -307,7 +317,8 @@ def _fix_parameters(
 
 def _cursor_example(answers: dict[str, httpx.Response], op_id: str) -> str | None:
     """The next_cursor of the operation's own example answer (a cursor is tied to its sort)."""
-    response = answers.get(example_request(op_id) or "")
+    # a CSV twin pages with the cursors of its JSON list
+    response = answers.get(example_request(op_id.removesuffix(CSV_SUFFIX)) or "")
     if response is None or response.status_code != 200:
         return None
     cursor = response.json().get("next_cursor")
