@@ -131,6 +131,21 @@ def test_each_error_has_a_stable_type_that_the_api_documents(
     assert page.json()["type"] == body["type"]
 
 
+@pytest.mark.parametrize(
+    ("headers", "kind"),
+    [
+        ([("accept", "image/png")], "not-acceptable"),
+        ([(f"x-filler-{i}", "1") for i in range(150)], "headers-too-large"),
+    ],
+)
+def test_problems_from_the_http_layers_have_their_type(
+    client: TestClient, headers: list[tuple[str, str]], kind: str
+) -> None:
+    response = client.get("/v1/topics", headers=headers)
+    assert response.json()["type"] == f"/problems/{kind}"
+    assert response.status_code == KINDS[kind].status
+
+
 def test_every_problem_kind_is_listed_and_served(client: TestClient) -> None:
     listed = client.get("/problems").json()
     assert listed["total"] == len(KINDS) == len(listed["items"])
