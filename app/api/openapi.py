@@ -287,11 +287,12 @@ def _fix_parameters(
         schema = _without_null(parameter["schema"])
         schema.pop("title", None)
         if name == "limit" and operation["operationId"].endswith(CSV_SUFFIX):
-            # a CSV page: any limit the field allows, cut to CSV_MAX_ROWS rows
-            schema["default"] = settings.csv_max_rows
+            # a CSV page: any limit the field allows, cut to CSV_MAX_ROWS rows; without a
+            # limit, CSV_MAX_ROWS rows (which may exceed the largest limit, so no `default`)
+            schema.pop("default", None)
             schema["description"] = (
-                f"Rows per CSV page (default and at most {settings.csv_max_rows}: a larger "
-                "limit is cut to that); the Link header leads to the next page"
+                f"Rows per CSV page (without it, and at most, {settings.csv_max_rows}: a "
+                "larger limit is cut to that); the Link header leads to the next page"
             )
             parameter["description"] = schema["description"]
         elif name == "limit":
