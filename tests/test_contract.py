@@ -21,7 +21,7 @@ ENVELOPE = {"items", "total", "limit", "next_cursor", "next"}
 
 # One table of searches, run against both engines: the claims each must find, exactly.
 SEARCHES: list[tuple[str, set[str]]] = [
-    ("1.9 billion", {"s21-daily-trade-1-9-billion"}),
+    ("1.9 billion", {"s21-daily-trade-1-9-billion", "s21-daily-trade-testament-to-relationship"}),
     ("2.6 billion", {"art-daily-trade-nearly-2-6-billion", "s22-daily-trade-usd-2-billion"}),
     ("1.7 billion", set()),  # no source states it: nothing, on both engines
     ("725 billion", {"s19-two-way-trade-2018", "s21-two-way-trade-2019"}),
