@@ -3,7 +3,7 @@
 A dataset loaded before this revision simply has no aliases until the next ingest.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
