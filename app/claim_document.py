@@ -15,7 +15,8 @@ from typing import Any
 from app.citation import cite
 
 SOURCE_SUMMARY_FIELDS = (
-    "id", "name", "title", "publisher", "country", "url", "published", "published_precision",
+    "id", "name", "title", "publisher", "country", "url", "published", "published_earliest",
+    "published_latest", "published_precision",
 )  # fmt: skip
 
 

@@ -127,5 +127,5 @@ def judge(statements: list[dict[str, Any]]) -> Verdict:
 
 def time_order(statement: dict[str, Any]) -> tuple[date, date, str]:
     """Order by the period a statement is about, else its source's publication date."""
-    published = statement["source_published"] or date.max
+    published = statement["source_published_earliest"] or date.max
     return statement["period_start"] or published, published, statement["claim_id"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +35,9 @@ quantity = QUANTITY.c
 topic = TOPIC.c
 
 
+DateMatch = Literal["within", "overlap"]
+
+
 @dataclass(frozen=True)
 class ClaimFilters:
     """Every filter of GET /v1/claims; repeated values of one filter mean any-of."""
@@ -54,6 +57,9 @@ class ClaimFilters:
     min_value: float | None = None
     max_value: float | None = None
     dated: bool = False  # only claims that state a period (the timeline)
+    # How a date interval (publication date, claim period) meets the *_from/*_to bounds:
+    # "within" (default) its whole interval satisfies them, "overlap" some part of it does.
+    date_match: DateMatch = "within"
 
 
 TOP_LEVEL = "none"
@@ -63,8 +69,9 @@ def _is_set(value: object) -> bool:
     return value is not None and value != () and value is not False
 
 
-def shape(f: ClaimFilters) -> tuple[bool, ...]:
-    """Which filters are set (and which kinds of country): all that decides the SQL text."""
+def shape(f: ClaimFilters) -> tuple[object, ...]:
+    """Which filters are set (which kinds of country, how dates match): all that decides the
+    SQL text."""
     set_fields = tuple(_is_set(getattr(f, field.name)) for field in fields(f))
     return (
         *set_fields,
@@ -72,6 +79,7 @@ def shape(f: ClaimFilters) -> tuple[bool, ...]:
         bool(_known_countries(f)),
         TOP_LEVEL in f.part_of,
         bool(_parents(f)),
+        f.date_match,
     )
 
 
@@ -127,6 +135,7 @@ def counts_per_source_suffice(f: ClaimFilters) -> bool:
         countries=f.countries,
         published_from=f.published_from,
         published_to=f.published_to,
+        date_match=f.date_match,
     )
 
 
@@ -137,10 +146,15 @@ def source_conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
         out.append(source.id.in_(_bound("sources", f)))
     if f.countries:
         out.append(_in_or_null(source.country, "countries", f, "unknown" in f.countries))
+    # A source was published on one day of [earliest, latest] (both null: unknown, which no
+    # bounded filter matches). within: certainly in range; overlap: possibly in range.
+    within = f.date_match == "within"
     if f.published_from:
-        out.append(source.published >= _bound("published_from", f))
+        column = source.published_earliest if within else source.published_latest
+        out.append(column >= _bound("published_from", f))
     if f.published_to:
-        out.append(source.published <= _bound("published_to", f))
+        column = source.published_latest if within else source.published_earliest
+        out.append(column <= _bound("published_to", f))
     return out
 
 
@@ -168,21 +182,7 @@ def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
                 )
             )
         )
-    if f.period_from:
-        # overlap: the claim's period ends on/after period_from (an open end counts as ongoing)
-        out.append(
-            or_(
-                claim.period_end >= _bound("period_from", f),
-                and_(claim.period_end.is_(None), claim.period_start.is_not(None)),
-            )
-        )
-    if f.period_to:
-        out.append(
-            or_(
-                claim.period_start <= _bound("period_to", f),
-                and_(claim.period_start.is_(None), claim.period_end.is_not(None)),
-            )
-        )
+    out.extend(_period_conditions(f))
     if f.kinds:
         out.append(claim.kind.in_(_bound("kinds", f)))
     if f.part_of:
@@ -198,4 +198,34 @@ def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
         if f.max_value is not None:
             q = q.where(quantity.value <= _bound("max_value", f))
         out.append(claim.id.in_(q))
+    return out
+
+
+def _period_conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
+    """A claim's period [start, end] (an open end reaches forever; no period: never matches).
+    within: the whole period lies between the bounds; overlap: some of it does."""
+    out: list[ColumnElement[bool]] = []
+    within = f.date_match == "within"
+    if f.period_from:
+        bound = _bound("period_from", f)
+        if within:
+            out.append(claim.period_start >= bound)
+        else:
+            out.append(
+                or_(
+                    claim.period_end >= bound,
+                    and_(claim.period_end.is_(None), claim.period_start.is_not(None)),
+                )
+            )
+    if f.period_to:
+        bound = _bound("period_to", f)
+        if within:
+            out.append(claim.period_end <= bound)
+        else:
+            out.append(
+                or_(
+                    claim.period_start <= bound,
+                    and_(claim.period_start.is_(None), claim.period_end.is_not(None)),
+                )
+            )
     return out

@@ -24,8 +24,14 @@ class Source(SQLModel, table=True):
     publisher: str | None = None
     country: str | None = Field(default=None, index=True, description="US or CA perspective")
     url: str | None = None
-    published: date | None = Field(default=None, index=True)
-    published_precision: str = "unknown"
+    # A publication date is an interval: the source was published on one day between
+    # published_earliest and published_latest (both null: unknown). `published` is the date as
+    # curated ("2019", "2019-07-01/2019-08-22", "2021-02-26"), never an invented day.
+    published: str | None = None
+    published_earliest: date | None = None
+    published_latest: date | None = None
+    published_precision: str = Field(default="unknown", description="day|month|year|range|unknown")
+    published_reason: str | None = Field(default=None, description="How the date was established")
     provenance_note: str
     text: str
     sha256: str

@@ -24,13 +24,13 @@ from app.lru import Lru
 
 MAX_CURSOR_LENGTH = 512
 MAC_BYTES = 16
-# What the key of each sort is: the id alone, an ISO date (unknown dates sort as a far date), or
-# a full-text rank.
+# What the key of each sort is: the id alone, an ISO date (unknown dates sort as a far date), a
+# publication date interval as two ISO dates "earliest/latest", or a full-text rank.
 KEY_KINDS: dict[str, str] = {
     "id": "none",
     "-id": "none",
-    "published": "date",
-    "-published": "date",
+    "published": "interval",
+    "-published": "interval",
     "period": "date",
     "-period": "date",
     "relevance": "number",
@@ -120,10 +120,17 @@ def _key_fits(kind: str, key: Any) -> bool:
             and abs(key) <= 1e300  # before isfinite, which overflows on a huge int
             and math.isfinite(key)
         )
-    if not isinstance(key, str) or not _ISO_DATE.fullmatch(key):
+    if not isinstance(key, str):
+        return False
+    parts = key.split("/") if kind == "interval" else [key]
+    return len(parts) == (2 if kind == "interval" else 1) and all(map(_is_iso_date, parts))
+
+
+def _is_iso_date(text: str) -> bool:
+    if not _ISO_DATE.fullmatch(text):
         return False
     try:
-        date.fromisoformat(key)
+        date.fromisoformat(text)
     except ValueError:
         return False
     return True

@@ -8,7 +8,18 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Date, Executable, Float, bindparam, func, literal, select, tuple_
+from sqlalchemy import (
+    Connection,
+    Date,
+    Executable,
+    Float,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 
 from app import search
 from app.claim_document import SOURCE_SUMMARY_FIELDS
@@ -53,15 +64,18 @@ SOURCE_SUMMARY = tuple(source[name] for name in SOURCE_SUMMARY_FIELDS)
 _FAR_FUTURE = date(9999, 12, 31)
 _FAR_PAST = date(1, 1, 1)
 
-# sort name -> (date column or None for id order, descending)
-SORTS: dict[str, tuple[Any, bool]] = {
-    "id": (None, False),
-    "-id": (None, True),
-    "published": (source.published, False),
-    "-published": (source.published, True),
-    "period": (claim.period_start, False),
-    "-period": (claim.period_start, True),
-    "relevance": (None, False),
+# sort name -> (date columns ordered by before the id, descending). A publication date is an
+# interval: ordered by its earliest day, then its latest (a narrower interval first), then id;
+# descending is the exact reverse. Unknown dates sort last in either direction.
+_PUBLISHED = (source.published_earliest, source.published_latest)
+SORTS: dict[str, tuple[tuple[Any, ...], bool]] = {
+    "id": ((), False),
+    "-id": ((), True),
+    "published": (_PUBLISHED, False),
+    "-published": (_PUBLISHED, True),
+    "period": ((claim.period_start,), False),
+    "-period": ((claim.period_start,), True),
+    "relevance": ((), False),
 }
 
 
@@ -125,30 +139,32 @@ def list_claims(
     conn: Connection, filters: ClaimFilters, sort: str, limit: int, after: Cursor | None
 ) -> tuple[list[str], Cursor | None]:
     """One page of claims (their stored JSON documents) and the next cursor."""
-    column, descending = SORTS[sort]
-    bound_type: Any = Float if sort == "relevance" else Date
+    columns_sorted, descending = SORTS[sort]
+    key_count = 1 if sort == "relevance" else len(columns_sorted)
 
     def build() -> Executable:
         joined, where, rank = _filtered(conn, filters)
-        if column is source.published:
+        if columns_sorted and columns_sorted[0].table is source_table:
             joined = joined.join(source_table, claim.source_id == source.id)
-        key = _sort_key(sort, rank)
-        columns = [claim.id, claim.doc]
-        if key is not None:
-            columns.append(key.label("sort_key"))
+        keys = _sort_keys(sort, rank)
+        columns = [claim.id, claim.doc, *(k.label(f"sort_key_{i}") for i, k in enumerate(keys))]
         query = select(*columns).select_from(joined).where(*where)
         if after is not None:
-            if key is None:
+            if not keys:
                 after_id: Any = bindparam("after_id")
                 query = query.where(claim.id < after_id if descending else claim.id > after_id)
             else:
-                bound = tuple_(bindparam("after_key", type_=bound_type), bindparam("after_id"))
-                row = tuple_(key, claim.id)
+                key_type: Any = Float if sort == "relevance" else Date
+                bound = tuple_(
+                    *(bindparam(f"after_key_{i}", type_=key_type) for i in range(len(keys))),
+                    bindparam("after_id"),
+                )
+                row = tuple_(*keys, claim.id)
                 query = query.where(row < bound if descending else row > bound)
-        order = [claim.id] if key is None else [key, claim.id]
+        order = [*keys, claim.id]
         query = query.order_by(*(c.desc() if descending else c.asc() for c in order))
         query = query.limit(bindparam("page_limit"))
-        if key is not None:
+        if keys:
             return query
         # In id order the page's ids come from the listing index alone (the planner prefers a
         # covering index; asked for documents too, it may walk the narrower primary-key index
@@ -160,8 +176,9 @@ def list_claims(
     cursor_values: dict[str, Any] = {}
     if after is not None:
         cursor_values["after_id"] = after.id
-        cursor_values["after_key"] = (
-            after.key if bound_type is Float or after.key is None else _as_date(after.key)
+        cursor_values.update(
+            (f"after_key_{i}", value)
+            for i, value in enumerate(_cursor_keys(sort, after.key, key_count))
         )
     rows = _run(
         conn,
@@ -175,23 +192,34 @@ def list_claims(
     rows = rows[:limit]
     next_cursor = None
     if has_more and rows:
-        last = rows[-1]
-        sort_value = None
-        if column is not None or sort == "relevance":
-            sort_value = last.sort_key if sort == "relevance" else last.sort_key.isoformat()
-        next_cursor = Cursor(sort=sort, key=sort_value, id=last.id)
+        last = rows[-1]._mapping
+        sort_value: Any = None
+        if sort == "relevance":
+            sort_value = last["sort_key_0"]
+        elif key_count:
+            sort_value = "/".join(last[f"sort_key_{i}"].isoformat() for i in range(key_count))
+        next_cursor = Cursor(sort=sort, key=sort_value, id=last["id"])
     return [r.doc for r in rows], next_cursor
 
 
-def _sort_key(sort: str, rank: Any) -> Any:
-    """The expression a sort orders by before the id (None: the id alone)."""
-    column, descending = SORTS[sort]
+def _sort_keys(sort: str, rank: Any) -> list[Any]:
+    """The expressions a sort orders by before the id (none: the id alone)."""
+    columns_sorted, descending = SORTS[sort]
     if sort == "relevance":
-        return rank
-    if column is None:
-        return None
+        return [rank]
     # unknown dates sort last in either direction
-    return func.coalesce(column, literal(_FAR_PAST if descending else _FAR_FUTURE, Date))
+    unknown = literal(_FAR_PAST if descending else _FAR_FUTURE, Date)
+    return [func.coalesce(column, unknown) for column in columns_sorted]
+
+
+def _cursor_keys(sort: str, key: Any, count: int) -> list[Any]:
+    """A cursor's sort key as bind values: a float for relevance, else `count` dates written
+    YYYY-MM-DD/YYYY-MM-DD (a malformed one resumes after every dated row)."""
+    if sort == "relevance":
+        return [key]
+    parts = str(key).split("/") if key is not None else []
+    dates = [_as_date(part) for part in parts[:count]]
+    return dates + [_FAR_FUTURE] * (count - len(dates))
 
 
 def _as_date(value: Any) -> date:
@@ -217,6 +245,7 @@ def list_sources(conn: Connection) -> list[dict[str, Any]]:
         conn.execute(
             select(
                 *SOURCE_SUMMARY,
+                source.published_reason,
                 source.provenance_note,
                 source.sha256,
                 func.coalesce(counts.c.claims, 0).label("claims"),
@@ -339,7 +368,7 @@ def _facet_query(conn: Connection, filters: ClaimFilters, facet: str) -> Executa
         value = {
             "source": source.id,
             "country": source.country,
-            "year": func.extract("year", source.published),
+            "year": _publication_year(),
         }[facet]
         query = (
             select(value, func.count())
@@ -347,6 +376,12 @@ def _facet_query(conn: Connection, filters: ClaimFilters, facet: str) -> Executa
             .join(ids, ids.c.id == claim.id)
         )
     return query.group_by(value)
+
+
+def _publication_year() -> Any:
+    """The year a source was published in, when its whole date interval lies in one year."""
+    earliest = func.extract("year", source.published_earliest)
+    return case((earliest == func.extract("year", source.published_latest), earliest))
 
 
 def _facet_value(facet: str, value: Any) -> Any:

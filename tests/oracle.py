@@ -34,6 +34,32 @@ def _last_day(text: str) -> date:
     return date(parts[0], month, calendar.monthrange(parts[0], month)[1])
 
 
+def _interval(text: str) -> tuple[date, date]:
+    """'2019' -> Jan 1..Dec 31; '2019-07-01/2019-08-22' -> those two days."""
+    left, _, right = text.partition("/")
+    return _first_day(left), _last_day(right or left)
+
+
+def _meets(
+    start: date | None, end: date | None, f: dict[str, Any], prefix: str, open_ends: bool
+) -> bool:
+    """Does [start, end] meet f's {prefix}_from/_to bounds under f's date_match? None is an
+    unbounded end when open_ends (a claim period '1957/'), else an unknown date."""
+    low, high = f.get(f"{prefix}_from"), f.get(f"{prefix}_to")
+    if low is None and high is None:
+        return True
+    if start is None and end is None:
+        return False
+    if not open_ends and (start is None or end is None):
+        return False
+    lo, hi = start or date.min, end or date.max
+    if f.get("date_match") == "overlap":
+        return (low is None or hi >= low) and (high is None or lo <= high)
+    return (low is None or (start is not None and lo >= low)) and (
+        high is None or (end is not None and hi <= high)
+    )
+
+
 @dataclass(frozen=True)
 class OClaim:
     id: str
@@ -55,8 +81,9 @@ class Oracle:
             sid: (seeds / "documents" / s["file"]).read_text(encoding="utf-8")
             for sid, s in self.sources.items()
         }
+        # a publication date is an interval: (earliest, latest), or None when unknown
         self.published = {
-            sid: _first_day(str(s["published"])) if s["published"] is not None else None
+            sid: _interval(str(s["published"])) if s["published"] is not None else None
             for sid, s in self.sources.items()
         }
         self.aliases: dict[str, str] = {}
@@ -114,18 +141,9 @@ class Oracle:
                 self.aliases[n.casefold()] for n in f["entity"]
             }:
                 continue
-            if f.get("published_from") and (pub is None or pub < f["published_from"]):
+            if not _meets(*(pub or (None, None)), f, "published", open_ends=False):
                 continue
-            if f.get("published_to") and (pub is None or pub > f["published_to"]):
-                continue
-            has_period = c.period_start is not None or c.period_end is not None
-            if f.get("period_from") and not (
-                has_period and (c.period_end is None or c.period_end >= f["period_from"])
-            ):
-                continue
-            if f.get("period_to") and not (
-                has_period and (c.period_start is None or c.period_start <= f["period_to"])
-            ):
+            if not _meets(c.period_start, c.period_end, f, "period", open_ends=True):
                 continue
             if f.get("kind") and c.kind not in f["kind"]:
                 continue

@@ -65,6 +65,21 @@ def test_corpus_is_big_enough_for_these_tests() -> None:
          {"topic": ["arctic"], "published_from": date(2021, 1, 1)}),
         ({"topic": "trade", "country": "US", "period_from": "2018-06-01"},
          {"topic": ["trade"], "country": ["US"], "period_from": date(2018, 6, 1)}),
+        ({"published_to": "2019-06-30"}, {"published_to": date(2019, 6, 30)}),
+        ({"published_from": "2019-07-01", "published_to": "2019-08-31"},
+         {"published_from": date(2019, 7, 1), "published_to": date(2019, 8, 31)}),
+        ({"published_from": "2022-06-01", "date_match": "overlap"},
+         {"published_from": date(2022, 6, 1), "date_match": "overlap"}),
+        ({"published_to": "2019-07-31", "date_match": "overlap"},
+         {"published_to": date(2019, 7, 31), "date_match": "overlap"}),
+        ({"period_from": "2019-01-01", "period_to": "2019-12-31", "date_match": "overlap"},
+         {"period_from": date(2019, 1, 1), "period_to": date(2019, 12, 31),
+          "date_match": "overlap"}),
+        ({"period_from": "1950-01-01", "date_match": "overlap"},
+         {"period_from": date(1950, 1, 1), "date_match": "overlap"}),
+        ({"period_from": "1950-01-01"}, {"period_from": date(1950, 1, 1)}),
+        ({"period_to": "2020-12-31", "date_match": "overlap"},
+         {"period_to": date(2020, 12, 31), "date_match": "overlap"}),
     ],
 )  # fmt: skip
 def test_filters_match_hand_computed_expectation(
@@ -81,7 +96,7 @@ def test_arctic_since_2021_is_arctic_only_and_citable(client: TestClient) -> Non
     sources = {s["id"]: s for s in client.get("/v1/sources").json()["items"]}
     for claim in body["items"]:
         assert "arctic" in claim["topics"]
-        assert claim["source"]["published"] >= "2021-01-01"
+        assert claim["source"]["published_earliest"] >= "2021-01-01"
         text = client.get(f"/v1/sources/{claim['source']['id']}").json()["text"]
         assert text[claim["start"] : claim["end"]] == claim["quote"]
         assert sources[claim["source"]["id"]]["publisher"] in claim["citation"]

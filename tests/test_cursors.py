@@ -61,6 +61,10 @@ HOSTILE_PAYLOADS: list[tuple[str, list[Any]]] = [
     ("published", ["published", "9999-99-99", "a"]),
     ("published", ["published", "2020-02-30", "a"]),
     ("published", ["published", 20200101, "a"]),
+    ("published", ["published", "2020-01-01", "a"]),  # one date: the key is an interval
+    ("published", ["published", "2020-01-01/2020-02-30", "a"]),
+    ("published", ["published", "2020-01-01/2020-01-02/2020-01-03", "a"]),
+    ("period", ["period", "2020-01-01/2020-01-02", "a"]),
     ("period", ["period", "0000-01-01", "a"]),
     ("period", ["period", "２０２０-01-01", "a"]),
     ("id", ["-id", None, "a"]),  # issued for another sort

@@ -22,7 +22,7 @@ def statement(claim: str, value: float, unit: str, **extra: Any) -> dict[str, An
     row = {
         "claim_id": claim, "value": value, "unit": unit, "per": None, "qualifier": "exact",
         "as_stated": str(value), "period_text": None, "period_start": None, "period_end": None,
-        "source_id": f"src-{claim}", "source_published": None,
+        "source_id": f"src-{claim}", "source_published_earliest": None,
     }  # fmt: skip
     row.update(extra)
     return row
@@ -139,7 +139,7 @@ def test_ports_of_entry_shows_both_values_with_sources(client: TestClient) -> No
     for s in figure["statements"]:
         assert s["as_stated"] in s["quote"]
         assert s["citation"]
-    published = [s["source"]["published"] or "9999" for s in figure["statements"]]
+    published = [s["source"]["published_earliest"] or "9999" for s in figure["statements"]]
     assert published == sorted(published)
 
 

@@ -46,3 +46,44 @@ def test_upgrading_past_derived_columns_unloads_the_dataset(empty_db: str) -> No
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM dataset")).scalar_one() == 0
     engine.dispose()
+
+
+def test_publication_dates_become_intervals(empty_db: str) -> None:
+    """0007: an imprecise date stored as its first day becomes the interval it stood for."""
+    upgrade(empty_db, "0011")
+    engine = create_engine(empty_db)
+    rows = [("y", "2019-01-01", "year"), ("m", "2021-02-01", "month"), ("d", "2021-02-26", "day")]
+    with engine.begin() as conn:
+        for source_id, published, precision in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO source (id, file, name, published, published_precision, "
+                    "provenance_note, text, sha256) VALUES (:id, 'f.txt', 'n', :published, "
+                    ":precision, 'note', 'text', 'x')"
+                ),
+                {"id": source_id, "published": published, "precision": precision},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO source (id, file, name, published_precision, provenance_note, "
+                "text, sha256) VALUES ('u', 'f.txt', 'n', 'unknown', 'note', 'text', 'x')"
+            )
+        )
+    upgrade(empty_db)
+    with engine.connect() as conn:
+        got = {
+            r[0]: tuple(None if v is None else str(v) for v in r[1:])
+            for r in conn.execute(
+                text(
+                    "SELECT id, published, published_earliest, published_latest, "
+                    "published_precision FROM source"
+                )
+            )
+        }
+    engine.dispose()
+    assert got == {
+        "y": ("2019", "2019-01-01", "2019-12-31", "year"),
+        "m": ("2021-02", "2021-02-01", "2021-02-28", "month"),
+        "d": ("2021-02-26", "2021-02-26", "2021-02-26", "day"),
+        "u": (None, None, None, "unknown"),
+    }

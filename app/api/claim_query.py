@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from app.api.deps import MAX_REPEATS, CommaList, IsoDate
 from app.api.problems import invalid
 from app.api.vocabulary import COUNTRY_NAMES, Vocabulary
-from app.filters import ClaimFilters
+from app.filters import ClaimFilters, DateMatch
 from app.ingest.schema import ClaimKind
 from app.search import MAX_QUERY_LENGTH, EmptySearch, words
 
@@ -97,15 +97,24 @@ class ClaimFilterParams(BaseModel):
         "comma-separate for any-of)",
     )
     published_from: IsoDate | None = Field(
-        None, description="Source published on or after (YYYY-MM-DD)"
+        None, description="Source published on or after (YYYY-MM-DD); see date_match"
     )
     published_to: IsoDate | None = Field(
-        None, description="Source published on or before (YYYY-MM-DD)"
+        None, description="Source published on or before (YYYY-MM-DD); see date_match"
     )
     period_from: IsoDate | None = Field(
-        None, description="Claim's period overlaps from this date on"
+        None, description="Claim's period on or after this date; see date_match"
     )
-    period_to: IsoDate | None = Field(None, description="Claim's period overlaps up to this date")
+    period_to: IsoDate | None = Field(
+        None, description="Claim's period on or before this date; see date_match"
+    )
+    date_match: DateMatch = Field(
+        "within",
+        description="How a date interval meets the *_from/*_to bounds: `within` (default) only "
+        "when the whole interval does (a source dated 2019 matches published_to=2019-12-31, not "
+        "published_to=2019-06-30), `overlap` when any part does (it matches both). An unknown "
+        "date never matches a bound",
+    )
     unit: CommaList[NameValue] = Field(
         [],
         max_length=MAX_REPEATS,
@@ -152,6 +161,7 @@ async def claim_query(
         published_to=params.published_to,
         period_from=params.period_from,
         period_to=params.period_to,
+        date_match=params.date_match,
         units=_canonical("unit", params.unit, vocabulary.units),
         kinds=tuple(params.kind),
         part_of=tuple(params.part_of),

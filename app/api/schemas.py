@@ -31,10 +31,18 @@ class SourceSummary(BaseModel):
         description="The original's address, as the source's evidence shows; null when no "
         "original was found (a copy's address is only evidence)"
     )
-    published: date | None = Field(
-        description="Publication date; an imprecise one is given as its first day"
+    published: str | None = Field(
+        description="Publication date as known: 2022-10-27 (day), 2019-07 (month), 2019 (year), "
+        "2019-07-01/2019-08-22 (published on some day of that range); null when unknown",
+        examples=["2021-02-26", "2019-07-01/2019-08-22"],
     )
-    published_precision: Literal["day", "month", "year", "unknown"]
+    published_earliest: date | None = Field(
+        description="First day it may have been published on (null when unknown)"
+    )
+    published_latest: date | None = Field(
+        description="Last day it may have been published on (null when unknown)"
+    )
+    published_precision: Literal["day", "month", "year", "range", "unknown"]
 
 
 class Evidence(BaseModel):
@@ -50,6 +58,10 @@ class Evidence(BaseModel):
 
 
 class Source(SourceSummary):
+    published_reason: str | None = Field(
+        description="How the publication date was established, when curated apart from the "
+        "provenance note (always for a range)"
+    )
     provenance_note: str = Field(description="How title, publisher and date were established")
     sha256: str = Field(description="sha256 of the stored text (UTF-8)")
     claims: int = Field(description="Number of claims drawn from this source")

@@ -31,8 +31,8 @@ from app.ingest.schema import (
     SourceEntry,
     SourcesFile,
     TopicsFile,
-    partial_date_bounds,
     period_bounds,
+    published_bounds,
 )
 from app.models import MAX_TOPICS
 
@@ -611,11 +611,14 @@ def _load_sources(
                     f"source {source.id}: evidence quote is not in the document (spacing aside), "
                     f"so it does not show that {entry.value} has the document's text",
                 )
-        published = partial_date_bounds(source.published)[0] if source.published else None
+        earliest, latest, _ = (
+            published_bounds(source.published) if source.published else (None, None, None)
+        )
         ds.sources.append(
             {
-                **source.model_dump(exclude={"published", "size", "curated", "evidence"}),
-                "published": published,
+                **source.model_dump(exclude={"size", "curated", "evidence"}),
+                "published_earliest": earliest,
+                "published_latest": latest,
                 "text": text,
                 "sha256": sha256,
             }

@@ -20,7 +20,7 @@ from pydantic import (
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=120)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
-Precision = Literal["day", "month", "year", "unknown"]
+Precision = Literal["day", "month", "year", "range", "unknown"]
 EntityKind = Literal[
     "organization", "agreement", "document", "program", "forum", "event", "person", "place",
     "country", "other",
@@ -91,8 +91,24 @@ def _check_period(text: str) -> str:
     return text
 
 
-def _check_partial_date(text: str) -> str:
-    partial_date_bounds(text)
+def published_bounds(text: str) -> tuple[date, date, Precision]:
+    """A publication date as an interval: 'YYYY[-MM[-DD]]' or a closed range 'START/END' of
+    such dates ('2019-07-01/2019-08-22': published on one unknown day between the two)."""
+    if "/" not in text:
+        return partial_date_bounds(text)
+    left, _, right = text.partition("/")
+    if not left or not right or "/" in right:
+        raise ValueError(f"{text!r} is not a date range: use START/END, both bounds given")
+    earliest, latest = partial_date_bounds(left)[0], partial_date_bounds(right)[1]
+    if latest < earliest:
+        raise ValueError(f"date range {text!r} is reversed: it ends before it starts")
+    if latest == earliest:
+        raise ValueError(f"date range {text!r} is one day: write {earliest.isoformat()}")
+    return earliest, latest, "range"
+
+
+def _check_published(text: str) -> str:
+    published_bounds(text)
     return text
 
 
@@ -118,7 +134,7 @@ def _none_listed() -> Any:
     return Field(default_factory=list, json_schema_extra={"default": []})
 
 
-PartialDate = Annotated[str, BeforeValidator(_scalar_to_text), AfterValidator(_check_partial_date)]
+PublishedDate = Annotated[str, BeforeValidator(_scalar_to_text), AfterValidator(_check_published)]
 Period = Annotated[str, BeforeValidator(_scalar_to_text), AfterValidator(_check_period)]
 Url = Annotated[str, AfterValidator(_check_url)]
 CheckedDate = Annotated[str, BeforeValidator(_scalar_to_text), AfterValidator(_check_checked)]
@@ -169,8 +185,16 @@ class SourceEntry(_Strict):
     url: Url | None = Field(
         description="The original's address: the value of an `original` url evidence entry"
     )
-    published: PartialDate | None = Field(description="YYYY, YYYY-MM or YYYY-MM-DD")
+    published: PublishedDate | None = Field(
+        description="YYYY, YYYY-MM, YYYY-MM-DD, or a range START/END (published on some day "
+        "between the two, e.g. 2019-07-01/2019-08-22)"
+    )
     published_precision: Precision
+    published_reason: Text | None = Field(
+        default=None,
+        description="How the date was established (required for a range): the evidence in "
+        "the document that bounds it",
+    )
     provenance_note: Text = Field(description="How title, publisher and date were established")
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = Field(
         description="sha256 of the document's bytes; `bilateral pin` writes it"
@@ -202,11 +226,15 @@ class SourceEntry(_Strict):
         if self.published is None:
             if self.published_precision != "unknown":
                 raise ValueError("published is null, so published_precision must be 'unknown'")
-        elif partial_date_bounds(self.published)[2] != self.published_precision:
+            return self
+        precision = published_bounds(self.published)[2]
+        if precision != self.published_precision:
             raise ValueError(
-                f"published {self.published!r} has {partial_date_bounds(self.published)[2]} "
-                f"precision, not {self.published_precision!r}"
+                f"published {self.published!r} has {precision} precision, "
+                f"not {self.published_precision!r}"
             )
+        if precision == "range" and self.published_reason is None:
+            raise ValueError("a published range needs published_reason: what bounds it")
         return self
 
 

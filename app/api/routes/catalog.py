@@ -22,8 +22,9 @@ router = api_router(prefix="/v1")
 
 
 SOURCE_COLUMNS = [
-    "id", "name", "title", "publisher", "country", "url", "published", "published_precision",
-    "provenance_note", "sha256", "claims", "evidence",
+    "id", "name", "title", "publisher", "country", "url", "published", "published_earliest",
+    "published_latest", "published_precision", "published_reason", "provenance_note", "sha256",
+    "claims", "evidence",
 ]  # fmt: skip
 
 

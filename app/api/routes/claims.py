@@ -54,7 +54,8 @@ async def _timeline_page(page: Annotated[PageParams, Query()]) -> PageParams:
 CSV_COLUMNS = [
     "id", "kind", "part_of", "statement", "quote", "start", "end", "topics", "entities",
     "period_text", "period_start", "period_end", "quantities", "source_id", "source_name",
-    "publisher", "published", "published_precision", "url", "citation",
+    "publisher", "published", "published_earliest", "published_latest", "published_precision",
+    "url", "citation",
 ]  # fmt: skip
 
 
@@ -70,6 +71,8 @@ def _csv_row(claim: dict[str, Any]) -> dict[str, Any]:
         "source_name": source["name"],
         "publisher": source["publisher"],
         "published": source["published"],
+        "published_earliest": source["published_earliest"],
+        "published_latest": source["published_latest"],
         "published_precision": source["published_precision"],
         "url": source["url"],
     }
