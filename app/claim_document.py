@@ -61,6 +61,7 @@ def claim_document(
                 "qualifier": q["qualifier"],
                 "as_stated": q["as_stated"],
                 "figure": q["figure_id"],
+                "currency_uncertain": q["currency_uncertain"],
             }
             for q in sorted(quantities, key=lambda q: q["position"])
         ],

@@ -79,18 +79,24 @@ class Entity(SQLModel, table=True):
 
 
 class EntityAlias(SQLModel, table=True):
-    """Every name an entity is known by (its name and id included), lower-cased for lookup."""
+    """Every name an entity is known by (its name and id included): case-folded for lookup,
+    and as curated for display."""
 
     __tablename__ = "entity_alias"
 
     alias: str = Field(primary_key=True)
     entity_id: str = Field(foreign_key="entity.id", index=True)
+    written: str = Field(description="The name as the seeds write it (NORAD, not norad)")
 
 
 class Figure(SQLModel, table=True):
     id: str = Field(primary_key=True)
     name: str
     dimension: str
+    behaviour: str = Field(default="changes", description="stable | changes: over time")
+    time_window: str | None = Field(
+        default=None, description="day | month | year: statements in one window are simultaneous"
+    )
 
 
 class Claim(SQLModel, table=True):
@@ -151,6 +157,9 @@ class Quantity(SQLModel, table=True):
     qualifier: str = "exact"
     as_stated: str
     figure_id: str | None = Field(default=None, foreign_key="figure.id", index=True)
+    currency_uncertain: bool = Field(
+        default=False, description="A bare '$' in a source of unknown country: USD is a guess"
+    )
 
 
 class ClaimCount(SQLModel, table=True):

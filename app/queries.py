@@ -407,10 +407,10 @@ def list_entities(conn: Connection, kind: str | None = None) -> list[dict[str, A
         query = query.where(entity.kind == kind)
     rows = [dict(r) for r in conn.execute(query).mappings()]
     aliases: dict[str, list[str]] = defaultdict(list)
-    for alias, entity_id in conn.execute(
-        select(ENTITY_ALIAS.c.alias, ENTITY_ALIAS.c.entity_id).order_by(ENTITY_ALIAS.c.alias)
+    for written, entity_id in conn.execute(
+        select(ENTITY_ALIAS.c.written, ENTITY_ALIAS.c.entity_id).order_by(ENTITY_ALIAS.c.alias)
     ):
-        aliases[entity_id].append(alias)
+        aliases[entity_id].append(written)
     for row in rows:
         row["aliases"] = aliases[row["id"]]
     return rows
@@ -441,6 +441,7 @@ def figure_statements(conn: Connection, figure_id: str | None = None) -> list[di
             quantity.per,
             quantity.qualifier,
             quantity.as_stated,
+            quantity.currency_uncertain,
             claim.quote,
             claim.quote_start,
             claim.quote_end,

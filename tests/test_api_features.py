@@ -91,6 +91,19 @@ def test_entity_aliases_resolve(client: TestClient, name: str) -> None:
     assert {c["id"] for c in entity["claim_items"]} == expected
 
 
+def test_entity_aliases_are_shown_as_written(client: TestClient) -> None:
+    entity = client.get("/v1/entities/norad").json()
+    assert entity["aliases"] == [
+        "NORAD",
+        "North American Aerospace Command",
+        "North American Aerospace Defence Command",
+        "North American Aerospace Defense Command",
+    ]
+    listed = {e["id"]: e for e in client.get("/v1/entities").json()}
+    assert listed["norad"]["aliases"] == entity["aliases"]
+    assert "Arctic Council" in listed["arctic-council"]["aliases"]
+
+
 def test_unknown_entity_is_404(client: TestClient) -> None:
     assert client.get("/v1/entities/atlantis").status_code == 404
 

@@ -20,7 +20,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.negotiation import JSON_ONLY, MEDIA_TYPES, negotiate
+from app.api.negotiation import MEDIA_TYPES, negotiate, offered_for
 from app.api.problems import problem_response
 from app.lru import Lru
 
@@ -134,7 +134,7 @@ class HttpCaching:
         ):
             await self.app(scope, receive, send)
             return
-        offered = self.offered.get(scope["path"], JSON_ONLY)
+        offered = offered_for(self.offered, scope["path"])
         chosen = negotiate(scope, offered)
         if chosen is None:
             names = " or ".join(MEDIA_TYPES[name] for name in offered)

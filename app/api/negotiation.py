@@ -10,12 +10,13 @@ ties going to the server's order. Nothing acceptable: None, answered 406 by the 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from starlette.types import Scope
 
-MEDIA_TYPES = {"json": "application/json", "csv": "text/csv"}
+MEDIA_TYPES = {"json": "application/json", "csv": "text/csv", "svg": "image/svg+xml"}
 CSV_SUFFIX = ".csv"
 SCOPE_KEY = "bilateral.representation"
 JSON_ONLY = ("json",)
@@ -30,6 +31,24 @@ def offers(csv_lists: Iterable[str]) -> dict[str, tuple[str, ...]]:
         offered[path] = ("json", "csv")
         offered[path + CSV_SUFFIX] = ("csv",)
     return offered
+
+
+# Paths with a parameter that offer more than JSON (a figure and its `.svg` chart), first match
+# wins; registered by their routes (offer_pattern).
+_PATTERNS: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
+
+
+def offer_pattern(path: str, offered: tuple[str, ...]) -> None:
+    """Declare what a path template such as /v1/figures/{figure_id}.svg offers."""
+    regex = re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path))
+    _PATTERNS.append((re.compile(regex), offered))
+
+
+def offered_for(offered: dict[str, tuple[str, ...]], path: str) -> tuple[str, ...]:
+    """What `path` offers: a list or its `.csv` twin (offers), a registered pattern, else JSON."""
+    if path in offered:
+        return offered[path]
+    return next((names for pattern, names in _PATTERNS if pattern.fullmatch(path)), JSON_ONLY)
 
 
 def _ranges(accept: str) -> list[tuple[str, str, float]]:

@@ -93,6 +93,10 @@ class QuantityOut(BaseModel):
     qualifier: Qualifier = Field(description="How the number is stated: exact, about, nearly…")
     as_stated: str = Field(description="The number exactly as the quote states it")
     figure: str | None = Field(description="The figure this number measures, if curated")
+    currency_uncertain: bool = Field(
+        description="true: a bare '$' in a source of unknown country, so the currency (USD as "
+        "curated) is uncertain"
+    )
 
 
 class ClaimOut(BaseModel):
@@ -242,7 +246,11 @@ class EntityOut(BaseModel):
     id: str = Field(examples=["norad"])
     name: str
     kind: EntityKind
-    aliases: list[str] = Field(description="Lower-cased names this entity is also known by")
+    aliases: list[str] = Field(
+        description="Every name it is known by (name, aliases, id), as written; lookup by any "
+        "of them ignores case",
+        examples=[["NORAD", "North American Aerospace Defense Command", "norad"]],
+    )
     claims: int
 
 
@@ -254,14 +262,37 @@ class EntityDetail(EntityOut):
     claim_items: list[ClaimOut] = Field(description="Every claim about this entity")
 
 
+Number = int | float
+Verdict = Literal["consistent", "single_source", "changed_over_time", "conflicting", "undetermined"]
+
+
+class AsOf(BaseModel):
+    """When a statement's value held."""
+
+    start: date | None = Field(description="null: open (or unknown with rule `unknown`)")
+    end: date | None
+    text: str | None = Field(
+        description="As known: the claim's period as curated, or the publication date as known",
+        examples=["2019-07-01/2019-08-22"],
+    )
+    rule: Literal["period", "published", "unknown"] = Field(
+        description="`period`: the claim states it; `published`: its source's publication "
+        "date (a present-tense figure is current as of publication); `unknown`: neither"
+    )
+
+
 class FigureStatement(BaseModel):
     claim_id: str
-    value: float
+    value: Number = Field(description="As curated, in `unit` (counts are whole numbers)")
     unit: str
     per: Per | None
     qualifier: Qualifier
     as_stated: str
+    currency_uncertain: bool = Field(
+        description="A bare '$' in a source of unknown country: compared as uncertain, not USD"
+    )
     period: Period | None
+    as_of: AsOf
     quote: str
     start: int
     end: int
@@ -271,25 +302,56 @@ class FigureStatement(BaseModel):
 
 class Conflict(BaseModel):
     claims: list[str]
-    reason: str
+    reason: str = Field(description="Both statements in plain numbers, with their as-of times")
+
+
+class Comparison(Conflict):
+    relation: Literal["agree", "changed_over_time", "conflicting", "undetermined"]
 
 
 class Spread(BaseModel):
-    unit: str = Field(description="Canonical unit (miles are given in km; currencies unchanged)")
+    unit: str = Field(
+        description="Canonical unit (miles are given in km; currencies unchanged; `$`: a "
+        "currency-uncertain dollar amount)"
+    )
     per: Per | None
-    min: float
-    max: float
-    count: int
+    min: Number
+    max: Number
+    count: int = Field(description="Observations (claims) in this unit")
+
+
+class SeriesPoint(BaseModel):
+    claim_id: str
+    source_id: str
+    value: Number = Field(description="In the series' canonical unit")
+    low: Number = Field(description="Lowest value the qualifier allows (nearly, about…)")
+    high: Number = Field(description="Highest value the qualifier allows")
+    as_stated: str
+    as_of: AsOf
+
+
+class Series(BaseModel):
+    unit: str
+    per: str | None
+    currency_uncertain: bool
+    points: list[SeriesPoint] = Field(description="In as-of order, unknown times last")
 
 
 class FigureOut(BaseModel):
     id: str = Field(examples=["land-ports-of-entry"])
     name: str
     dimension: str
-    verdict: Literal["consistent", "conflicting"]
-    conflicts: list[Conflict]
+    behaviour: Literal["stable", "changes"] = Field(description="How it behaves over time")
+    window: Literal["day", "month", "year"] | None = Field(
+        description="Statements as of one such window count as simultaneous"
+    )
+    verdict: Verdict
+    reason: str = Field(description="Why, in plain numbers")
+    conflicts: list[Conflict] = Field(description="Every pair of statements that conflicts")
+    comparisons: list[Comparison] = Field(description="Every compared pair and its relation")
     spread: list[Spread]
-    statements: list[FigureStatement] = Field(description="Every statement of it, in time order")
+    series: list[Series] = Field(description="Per canonical unit, the statements to plot")
+    statements: list[FigureStatement] = Field(description="Every statement of it, in as-of order")
 
 
 class FigurePage(ListEnvelope):

@@ -18,6 +18,7 @@ from typing import Any, TypeVar, get_args
 from pydantic import BaseModel, ValidationError
 
 from app.claim_document import claim_document, dumps
+from app.figures import currency_uncertain
 from app.ingest.errors import SeedError, SeedsInvalid
 from app.ingest.quantities import value_problem
 from app.ingest.quotes import QuoteIndex, QuoteNotFound, explain_miss
@@ -504,7 +505,9 @@ def _load_figures(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
             if figure.id in ids:
                 errs.add(path, parsed[1].line(("figures", i)), f"duplicate figure {figure.id}")
             ids.add(figure.id)
-            ds.figures.append(figure.model_dump())
+            ds.figures.append(
+                {**figure.model_dump(exclude={"window"}), "time_window": figure.window}
+            )
     return ids
 
 
@@ -538,9 +541,11 @@ def _load_entities(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
                 continue
             ids.add(entity.id)
             ds.entities.append({"id": entity.id, "name": entity.name, "kind": entity.kind})
-            for alias in sorted(
-                {entity.id, entity.name.casefold(), *map(str.casefold, entity.aliases)}
-            ):
+            # looked up case-folded, shown as written (the name and aliases before the slug id)
+            written: dict[str, str] = {}
+            for name in (entity.name, *entity.aliases, entity.id):
+                written.setdefault(name.casefold(), name)
+            for alias in sorted(written):
                 if aliases.get(alias, entity.id) != entity.id:
                     errs.add(
                         path,
@@ -550,7 +555,9 @@ def _load_entities(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
                     continue
                 if alias not in aliases:
                     aliases[alias] = entity.id
-                    ds.entity_aliases.append({"alias": alias, "entity_id": entity.id})
+                    ds.entity_aliases.append(
+                        {"alias": alias, "entity_id": entity.id, "written": written[alias]}
+                    )
     return ids
 
 
@@ -717,6 +724,9 @@ def _add_claim(
             "qualifier": q.qualifier,
             "as_stated": q.as_stated,
             "figure_id": q.figure,
+            "currency_uncertain": currency_uncertain(
+                q.unit, q.as_stated, context.source["country"]
+            ),
         }
         for i, q in enumerate(claim.quantities)
     ]

@@ -272,6 +272,22 @@ class FigureEntry(_Strict):
     id: Slug
     name: Text
     dimension: Literal["length", "count", "money", "duration"]
+    behaviour: Literal["stable", "changes"] = Field(
+        default="changes",
+        description="Over time: `stable` (any two statements should agree, whenever made) or "
+        "`changes` (different values at different times are a history, not a conflict)",
+    )
+    window: Literal["day", "month", "year"] | None = Field(
+        default=None,
+        description="Only with `changes`: statements as of the same calendar window (e.g. "
+        "year) are taken as simultaneous, statements in different windows as different times",
+    )
+
+    @model_validator(mode="after")
+    def _window_needs_change(self) -> FigureEntry:
+        if self.window is not None and self.behaviour != "changes":
+            raise ValueError("window applies only to a figure whose behaviour is 'changes'")
+        return self
 
 
 class FiguresFile(_Strict):

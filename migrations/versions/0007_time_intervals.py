@@ -1,5 +1,5 @@
 """Publication dates as intervals (source.published_earliest/_latest, the date as curated, how it
-was established)
+was established); figures' behaviour over time; currency-uncertain quantities; aliases as written
 
 Revision ID: 0007
 Revises: 0011
@@ -56,6 +56,36 @@ def upgrade() -> None:
         batch.drop_column("published")
     with op.batch_alter_table("source") as batch:
         batch.add_column(sa.Column("published", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    with op.batch_alter_table("figure") as batch:
+        batch.add_column(
+            sa.Column(
+                "behaviour",
+                sqlmodel.sql.sqltypes.AutoString(),
+                nullable=False,
+                server_default="changes",
+            )
+        )
+        batch.add_column(
+            sa.Column("time_window", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
+        )
+    with op.batch_alter_table("quantity") as batch:
+        batch.add_column(
+            sa.Column("currency_uncertain", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    with op.batch_alter_table("entity_alias") as batch:
+        batch.add_column(
+            sa.Column(
+                "written", sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default=""
+            )
+        )
+    op.execute("UPDATE entity_alias SET written = alias")
+    for table, column in (
+        ("figure", "behaviour"),
+        ("quantity", "currency_uncertain"),
+        ("entity_alias", "written"),
+    ):
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column(column, server_default=None)
     for source_id, published, precision in old:
         first = published if isinstance(published, date) else date.fromisoformat(str(published))
         text, last = _interval(first, precision)
@@ -68,6 +98,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM dataset")
+    for table, column in (
+        ("figure", "behaviour"),
+        ("figure", "time_window"),
+        ("quantity", "currency_uncertain"),
+        ("entity_alias", "written"),
+    ):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column(column)
     with op.batch_alter_table("source") as batch:
         batch.drop_column("published")
     with op.batch_alter_table("source") as batch:
