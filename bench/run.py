@@ -43,7 +43,7 @@ DATASETTE_SQL = (
     "select claim.id, claim.statement, claim.quote, claim.quote_start, claim.quote_end, "
     "source.id as source_id, source.published from claim join source on source.id = "
     "claim.source_id where claim.id in (select claim_id from claim_topic where topic_id = "
-    "'trade') and source.published >= '2010-01-01' order by claim.id limit 50"
+    "'trade') and source.published_earliest >= '2010-01-01' order by claim.id limit 50"
 )
 
 

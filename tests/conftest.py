@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -112,12 +113,19 @@ def seeded_db(backend: str, seeded_urls: dict[str, str], request: pytest.Fixture
     return seeded_urls[backend]
 
 
-@pytest.fixture
-def client(seeded_db: str) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=seeded_db))
+@contextmanager
+def serving(url: str) -> Iterator[TestClient]:
+    """A test client of the API reading the database at `url`."""
+    app = create_app(Settings(database_url=url))
     with TestClient(app) as test_client:
         yield test_client
     app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(seeded_db: str) -> Iterator[TestClient]:
+    with serving(seeded_db) as test_client:
+        yield test_client
 
 
 @pytest.fixture

@@ -13,11 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.main import create_app
-from app.core.config import Settings
 from app.ingest.dataset import load_dataset
 from app.ingest.errors import SeedsInvalid
-from tests.conftest import SEEDS, ingest
+from tests.conftest import SEEDS, ingest, serving
 
 TEXT = "Alpha one. Bravo two. Charlie three. Delta four. Echo five. Foxtrot six. Golf seven."
 # precision -> published as curated (each source's claim id is its precision)
@@ -109,10 +107,8 @@ def write_seeds(root: Path, published: dict[str, str | None] = PUBLISHED) -> Pat
 @pytest.fixture
 def dated_client(empty_db: str, tmp_path: Path) -> Iterator[TestClient]:
     ingest(empty_db, write_seeds(tmp_path))
-    app = create_app(Settings(database_url=empty_db))
-    with TestClient(app) as client:
+    with serving(empty_db) as client:
         yield client
-    app.state.engine.dispose()
 
 
 def _ids(client: TestClient, params: dict[str, Any]) -> set[str]:

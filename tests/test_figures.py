@@ -13,10 +13,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.main import create_app
-from app.core.config import Settings
 from app.figures import Figure, canonical, currency_uncertain, interval, judge, say, series
-from tests.conftest import ROOT, SEEDS, ingest
+from tests.conftest import ROOT, SEEDS, ingest, serving
 
 STABLE, CHANGES = Figure("stable"), Figure("changes")
 DOCS_SVG = ROOT / "docs" / "daily-trade.svg"
@@ -445,10 +443,8 @@ def grown_client(empty_db: str, tmp_path: Path) -> Iterator[TestClient]:
     with (seeds / "sources.yaml").open("a", encoding="utf-8") as sources:
         sources.write(NEW_SOURCE)
     ingest(empty_db, seeds)
-    app = create_app(Settings(database_url=empty_db))
-    with TestClient(app) as test_client:
+    with serving(empty_db) as test_client:
         yield test_client
-    app.state.engine.dispose()
 
 
 def test_a_source_of_another_year_grows_the_series_without_a_conflict(
