@@ -88,9 +88,9 @@ def _panel(
         x0 = x(start, PLOT_LEFT) if known else UNKNOWN_X
         x1 = x(end, PLOT_RIGHT) if known else UNKNOWN_X
         cx, cy = (x0 + x1) / 2, y(p["value"])
-        when = p["as_of"]["text"] or "date unknown"
+        when = f"as of {p['as_of']['text']}" if known else "date unknown"
         source = names.get(p["source_id"], p["source_id"])
-        label = f"{n}. {p['as_stated']}, as of {when} — {source}"
+        label = f"{n}. {p['as_stated']}, {when} — {source}"
         if len(label) > LABEL_LIMIT:
             label = label[: LABEL_LIMIT - 1] + "…"
         out += [

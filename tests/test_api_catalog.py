@@ -57,7 +57,7 @@ def test_openapi_documents_every_filter(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     params = {p["name"]: p for p in spec["paths"]["/v1/claims"]["get"]["parameters"]}
     for name in ("topic", "source", "country", "published_from", "published_to", "period_from",
-                 "period_to", "limit", "cursor", "entity", "sort"):  # fmt: skip
+                 "period_to", "date_match", "limit", "cursor", "entity", "sort"):  # fmt: skip
         assert params[name].get("description"), name
     assert {t["name"] for t in spec["tags"]} >= {"claims", "sources", "topics"}
 

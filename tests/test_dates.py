@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from app.ingest.dataset import load_dataset
 from app.ingest.errors import SeedsInvalid
+from app.ingest.schema import FigureEntry
 from tests.conftest import SEEDS, ingest, serving
 
 TEXT = "Alpha one. Bravo two. Charlie three. Delta four. Echo five. Foxtrot six. Golf seven."
@@ -114,7 +116,9 @@ def dated_client(empty_db: str, tmp_path: Path) -> Iterator[TestClient]:
 def _ids(client: TestClient, params: dict[str, Any]) -> set[str]:
     response = client.get("/v1/claims", params={**params, "limit": 200})
     assert response.status_code == 200, response.text
-    return {claim["id"] for claim in response.json()["items"]}
+    body = response.json()
+    assert body["total"] == len(body["items"]), "the count agrees with the page"
+    return {claim["id"] for claim in body["items"]}
 
 
 def _params(prefix: str, low: str | None, high: str | None, match: str) -> dict[str, str]:
@@ -279,3 +283,12 @@ def test_day_precision_may_carry_a_reason(tmp_path: Path) -> None:
 
 def test_the_real_seeds_still_load() -> None:
     assert load_dataset(SEEDS).sources
+
+
+def test_a_window_needs_a_figure_that_changes() -> None:
+    with pytest.raises(ValidationError, match="window applies only"):
+        FigureEntry.model_validate(
+            {"id": "x", "name": "X", "dimension": "count", "behaviour": "stable", "window": "year"}
+        )
+    entry = FigureEntry.model_validate({"id": "x", "name": "X", "dimension": "count"})
+    assert (entry.behaviour, entry.window) == ("changes", None)
