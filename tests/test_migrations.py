@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
-from app.migrate import include_name, upgrade
+from app.migrate import alembic_config, include_name, upgrade
+from tests.conftest import ingest
 
 
 def mark_dataset_loaded(conn: Connection) -> None:
@@ -87,3 +89,20 @@ def test_publication_dates_become_intervals(empty_db: str) -> None:
         "d": ("2021-02-26", "2021-02-26", "2021-02-26", "day"),
         "u": (None, None, None, "unknown"),
     }
+
+
+def test_downgrading_0007_invents_no_day(empty_db: str) -> None:
+    """Back to 0006, a range within one year becomes that year (stored, as then, as Jan 1)."""
+    ingest(empty_db)
+    command.downgrade(alembic_config(empty_db), "0006")
+    engine = create_engine(empty_db)
+    with engine.connect() as conn:
+        got = {
+            r[0]: (None if r[1] is None else str(r[1]), r[2])
+            for r in conn.execute(text("SELECT id, published, published_precision FROM source"))
+        }
+    engine.dispose()
+    assert got["usdos-2019-strengthening-our-alliance"] == ("2019-01-01", "year")
+    assert got["usdos-2021-neighbors-friends-and-allies"] == ("2021-02-26", "day")
+    assert got["article-us-canada-relationship-undated"] == (None, "unknown")
+    upgrade(empty_db)

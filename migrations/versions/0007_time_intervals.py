@@ -26,6 +26,12 @@ _SOURCE = sa.table(
     sa.column("published_latest", sa.Date()),
     sa.column("published_precision", sa.String()),
 )
+_OLD_SOURCE = sa.table(  # before this revision: published is the first day
+    "source",
+    sa.column("id", sa.String()),
+    sa.column("published", sa.Date()),
+    sa.column("published_precision", sa.String()),
+)
 
 
 def _interval(first: date, precision: str) -> tuple[str, date]:
@@ -112,6 +118,27 @@ def downgrade() -> None:
         batch.add_column(sa.Column("published", sa.Date(), nullable=True))
         batch.create_index("ix_source_published", ["published"], unique=False)
     op.execute("UPDATE source SET published = published_earliest")
+    # The old schema has no ranges: one within a year goes back to that year (its first day, as
+    # it stored years), any other to unknown, so no day is invented.
+    bind = op.get_bind()
+    ranges = bind.execute(
+        sa.select(_SOURCE.c.id, _SOURCE.c.published_earliest, _SOURCE.c.published_latest).where(
+            _SOURCE.c.published_precision == "range"
+        )
+    ).all()
+    for source_id, earliest, latest in ranges:
+        first, last = (
+            d if isinstance(d, date) else date.fromisoformat(str(d)) for d in (earliest, latest)
+        )
+        same_year = first.year == last.year
+        bind.execute(
+            sa.update(_OLD_SOURCE)
+            .where(_OLD_SOURCE.c.id == source_id)
+            .values(
+                published_precision="year" if same_year else "unknown",
+                published=date(first.year, 1, 1) if same_year else None,
+            )
+        )
     with op.batch_alter_table("source") as batch:
         batch.drop_column("published_reason")
         batch.drop_column("published_latest")
