@@ -31,8 +31,9 @@ Facet = Literal["topic", "source", "country", "year", "entity", "kind"]
 class ClaimPageParams(PageParams):
     sort: Sort | None = Field(
         None,
-        description="Order; '-' for descending; unknown dates sort last. "
-        "Default: relevance with q, else id",
+        description="Order; '-' for descending (the exact reverse); `published` orders by the "
+        "publication date interval's first day, then its last, then claim id; unknown dates "
+        "sort last either way. Default: relevance with q, else id",
     )
     facet: CommaList[Facet] = Field(
         [],
