@@ -31,7 +31,7 @@ Facet = Literal["topic", "source", "country", "year", "entity", "kind"]
 class ClaimPageParams(PageParams):
     sort: Sort | None = Field(
         None,
-        description="Order; '-' for descending (the exact reverse); `published` orders by the "
+        description="Order; '-' for descending; `published` orders by the "
         "publication date interval's first day, then its last, then claim id; unknown dates "
         "sort last either way. Default: relevance with q, else id",
     )
