@@ -162,6 +162,12 @@ def test_duplicate_claim_id(seeds: Path) -> None:
     [
         ('published: "2021-02-26"', 'published: "2021-02-30"', "day is out of range"),
         ("    published_precision: day", "    published_precision: month", "precision"),
+        ('published: "2019-07-01/2019-08-22"', 'published: "2019-08-22/2019-07-01"', "reversed"),
+        (
+            "    published_precision: range",
+            "    published_precision: year",
+            "has range precision, not 'year'",
+        ),
         ("url: null", "url: not a url", "URL"),
         ("file: 003_8e8d18d6546258b1.txt", "file: missing.txt", "cannot read file"),
         ("country: CA", "country: Canada", "country"),
