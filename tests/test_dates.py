@@ -99,7 +99,7 @@ def write_seeds(root: Path, published: dict[str, str | None] = PUBLISHED) -> Pat
             period_line = f"    period: {_quoted(period)}\n" if period else ""
             lines.append(
                 f"  - id: {claim_id}\n    statement: Alpha one.\n    quote: Alpha one.\n"
-                f"    topics: [trade]\n{period_line}"
+                f"    kind: fact\n    topics: [trade]\n{period_line}"
             )
         (seeds / "claims" / f"{precision}.yaml").write_text("".join(lines), encoding="utf-8")
     (seeds / "sources.yaml").write_text("sources:\n" + "".join(entries), encoding="utf-8")

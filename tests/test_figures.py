@@ -428,6 +428,7 @@ claims:
   - id: fixture-daily-trade-2-7-billion
     statement: "About $2.7 billion in goods and services crosses the border each day."
     quote: "Every day, $2.7 billion in goods and services crosses the border."
+    kind: fact
     topics: [trade]
     quantities:
       - {value: 2700000000, unit: USD, per: day, as_stated: "$2.7 billion", figure: daily-trade}
