@@ -6,6 +6,7 @@ with periods of every shape; the expected answers below are written out by hand.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ def write_seeds(root: Path, published: dict[str, str | None] = PUBLISHED) -> Pat
             f"    title: null\n    publisher: null\n    country: null\n    url: null\n"
             f"    published: {_quoted(value)}\n    published_precision: {precision}\n"
             f"    published_reason: {reason}\n    provenance_note: Made up for a test.\n"
+            f"    sha256: {hashlib.sha256(TEXT.encode()).hexdigest()}\n    size: {len(TEXT)}\n"
         )
         claims = {precision: None} if precision != "day" else {precision: None, **PERIODS}
         lines = [f"source: src-{precision}\nclaims:\n"]
@@ -101,7 +103,7 @@ def write_seeds(root: Path, published: dict[str, str | None] = PUBLISHED) -> Pat
                 f"  - id: {claim_id}\n    statement: Alpha one.\n    quote: Alpha one.\n"
                 f"    kind: fact\n    topics: [trade]\n{period_line}"
             )
-        (seeds / "claims" / f"{precision}.yaml").write_text("".join(lines), encoding="utf-8")
+        (seeds / "claims" / f"src-{precision}.yaml").write_text("".join(lines), encoding="utf-8")
     (seeds / "sources.yaml").write_text("sources:\n" + "".join(entries), encoding="utf-8")
     return seeds
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import xml.etree.ElementTree as ET
@@ -423,6 +424,9 @@ NEW_SOURCE = """  - id: fixture-2024-trade-note
     provenance_note: Made up for a test; not a seed.
 """
 NEW_TEXT = "Every day, $2.7 billion in goods and services crosses the border."
+NEW_PIN = (
+    f"    sha256: {hashlib.sha256(NEW_TEXT.encode()).hexdigest()}\n    size: {len(NEW_TEXT)}\n"
+)
 NEW_CLAIMS = """source: fixture-2024-trade-note
 claims:
   - id: fixture-daily-trade-2-7-billion
@@ -442,7 +446,7 @@ def grown_client(empty_db: str, tmp_path: Path) -> Iterator[TestClient]:
     (seeds / "documents" / "900_fixture.txt").write_text(NEW_TEXT, encoding="utf-8")
     (seeds / "claims" / "fixture-2024-trade-note.yaml").write_text(NEW_CLAIMS, encoding="utf-8")
     with (seeds / "sources.yaml").open("a", encoding="utf-8") as sources:
-        sources.write(NEW_SOURCE)
+        sources.write(NEW_SOURCE + NEW_PIN)
     ingest(empty_db, seeds)
     with serving(empty_db) as test_client:
         yield test_client
