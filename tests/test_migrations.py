@@ -92,9 +92,9 @@ def test_publication_dates_become_intervals(empty_db: str) -> None:
 
 
 def test_downgrading_0007_invents_no_day(empty_db: str) -> None:
-    """Back to 0008, a range within one year becomes that year (stored, as then, as Jan 1)."""
+    """Back to 0011, a range within one year becomes that year (stored, as then, as Jan 1)."""
     ingest(empty_db)
-    command.downgrade(alembic_config(empty_db), "0008")
+    command.downgrade(alembic_config(empty_db), "0011")
     engine = create_engine(empty_db)
     with engine.connect() as conn:
         got = {
