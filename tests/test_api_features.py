@@ -99,7 +99,7 @@ def test_entity_aliases_are_shown_as_written(client: TestClient) -> None:
         "North American Aerospace Defence Command",
         "North American Aerospace Defense Command",
     ]
-    listed = {e["id"]: e for e in client.get("/v1/entities").json()}
+    listed = {e["id"]: e for e in client.get("/v1/entities").json()["items"]}
     assert listed["norad"]["aliases"] == entity["aliases"]
     assert "Arctic Council" in listed["arctic-council"]["aliases"]
 

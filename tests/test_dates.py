@@ -152,7 +152,7 @@ def test_period_filters_every_shape_bound_and_match(dated_client: TestClient) ->
 
 
 def test_the_date_is_shown_as_known_with_both_bounds(dated_client: TestClient) -> None:
-    sources = {s["id"]: s for s in dated_client.get("/v1/sources").json()}
+    sources = {s["id"]: s for s in dated_client.get("/v1/sources").json()["items"]}
     shown = {
         p: (s["published"], s["published_earliest"], s["published_latest"])
         for p, s in ((s["published_precision"], s) for s in sources.values())
