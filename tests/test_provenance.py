@@ -43,7 +43,7 @@ def seeds(tmp_path: Path) -> Path:
 
 
 def test_every_source_has_evidence_and_the_api_serves_it_as_curated(client: TestClient) -> None:
-    listed = {s["id"]: s for s in client.get("/v1/sources").json()}
+    listed = {s["id"]: s for s in client.get("/v1/sources").json()["items"]}
     assert listed.keys() == ORACLE.sources.keys()
     for source_id, curated in ORACLE.sources.items():
         assert curated.get("evidence"), f"{source_id} has no evidence"
@@ -53,7 +53,7 @@ def test_every_source_has_evidence_and_the_api_serves_it_as_curated(client: Test
 
 
 def test_a_url_is_always_an_originals_and_a_copy_stays_evidence(client: TestClient) -> None:
-    for source in client.get("/v1/sources").json():
+    for source in client.get("/v1/sources").json()["items"]:
         originals = {
             e["value"]
             for e in source["evidence"]
