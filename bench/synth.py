@@ -84,7 +84,7 @@ def generate(out: Path, n: int, seed: int = 7) -> None:
             chosen = sorted(set(rng.choices(topics, weights, k=rng.randint(1, 3))))
             claim: dict[str, object] = {
                 "id": f"syn-{s}-{c}",
-                "statement": f"Synthetic statement {sentence}",
+                "statement": f"According to the synthetic source, {sentence}",
                 "quote": sentence,
                 "kind": KINDS[c % len(KINDS)],  # not drawn from rng: the rest stays as it was
                 "topics": chosen,

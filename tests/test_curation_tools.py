@@ -42,13 +42,13 @@ def tiny_seeds(tmp_path: Path, claims: str, document: str = DOCUMENT) -> Path:
 
 
 BORDER = """  - id: tiny-border
-    statement: The border is 5,525 miles long.
+    statement: According to the tiny source, the border is 5,525 miles long.
     quote: "The border is 5,525 miles long."
     topics: [border]
     kind: fact
 """
 TRADE = """  - id: tiny-trade
-    statement: Trade reached $1.7 billion a day.
+    statement: According to the tiny source, trade reached $1.7 billion a day.
     quote: "Trade reached $1.7 billion a day."
     topics: [trade]
     kind: fact
@@ -119,6 +119,36 @@ def test_quantity_value_must_match_as_stated(
     else:
         assert code == 1, out
         assert "tiny.yaml:9: [claim tiny-trade] " + message in out
+
+
+@pytest.mark.parametrize(
+    "statement, kind, quantities, ok",
+    [
+        ("Trade reached $1.7 billion a day.", "fact", True, False),
+        ("Trade reached $1.7 billion a day.", "fact", False, True),  # no figure: a plain fact
+        ("Trade reached $1.7 billion a day.", "position", False, False),
+        ("Trade reached $1.7 billion a day.", "rhetoric", False, False),
+        ("The tiny source says trade reached $1.7 billion a day.", "fact", True, True),
+        ("Minister Doe said trade reached $1.7 billion a day.", "rhetoric", False, True),
+    ],
+)
+def test_figures_positions_and_rhetoric_must_be_attributed(
+    tmp_path: Path, statement: str, kind: str, quantities: bool, ok: bool
+) -> None:
+    """The attribution rule (seeds/README.md) is checked by `bilateral check`, at file:line."""
+    claim = TRADE.replace(
+        "According to the tiny source, trade reached $1.7 billion a day.", statement
+    ).replace("kind: fact", f"kind: {kind}")
+    if quantities:
+        claim += (
+            '    quantities:\n      - {value: 1700000000, unit: USD, as_stated: "$1.7 billion"}\n'
+        )
+    code, out = bilateral("check", str(tiny_seeds(tmp_path, "claims:\n" + claim)))
+    if ok:
+        assert code == 0, out
+    else:
+        assert code == 1, out
+        assert "tiny.yaml:4: [claim tiny-trade] " in out and "attribute it" in out
 
 
 @pytest.mark.parametrize(

@@ -430,7 +430,8 @@ NEW_PIN = (
 NEW_CLAIMS = """source: fixture-2024-trade-note
 claims:
   - id: fixture-daily-trade-2-7-billion
-    statement: "About $2.7 billion in goods and services crosses the border each day."
+    statement: "According to the 2024 source, about $2.7 billion in goods and services crosses the
+      border each day."
     quote: "Every day, $2.7 billion in goods and services crosses the border."
     kind: fact
     topics: [trade]

@@ -40,6 +40,12 @@ from app.models import MAX_TOPICS
 Model = TypeVar("Model", bound=BaseModel)
 MAX_ERRORS_SHOWN_PER_FILE = 50
 _SPACES = re.compile(r"\s+")  # any run of whitespace, no-break spaces included
+# The attribution rule (seeds/README.md): a figure, a stated view or a slogan is the source's,
+# never the dataset's own voice, so its statement says whose it is.
+_ATTRIBUTED = re.compile(
+    r"\bAccording to\b|\b(?:said|says|stated|states|describes|described|calls|called)\b"
+)
+ATTRIBUTED_KINDS = ("position", "rhetoric")
 # What json.dumps(sort_keys=True, default=str, ensure_ascii=False) builds on every call; one
 # instance spares that per claim. Versions and digests are sha256 of its output.
 _CANONICAL = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
@@ -753,6 +759,17 @@ def _render_document(
     row["topic_mask"] = sum(refs.masks[t] for t in set(claim.topics))
 
 
+def _attributed(claim: ClaimEntry, source: dict[str, Any]) -> bool:
+    """Whether a claim that must be attributed (it states a figure, or is a position or
+    rhetoric) says whose words it reports: a reporting phrase, or its publisher as subject."""
+    if not claim.quantities and claim.kind not in ATTRIBUTED_KINDS:
+        return True
+    publisher = (source.get("publisher") or "").split(",")[0].strip()
+    return bool(_ATTRIBUTED.search(claim.statement)) or (
+        bool(publisher) and publisher in claim.statement
+    )
+
+
 def _check_claim(
     errs: _Collector, claim: ClaimEntry, position: int, context: _ClaimsContext
 ) -> int | None:
@@ -784,6 +801,14 @@ def _check_claim(
         if len(set(values)) != len(values) and name != "figure":
             errs.add(path, doc.line(loc), f"{name} listed twice", claim.id)
             ok = False
+    if not _attributed(claim, context.source):
+        errs.add(
+            path, doc.line((*loc, "statement")),
+            f"a {'figure' if claim.quantities else claim.kind} is the source's, not the "
+            "dataset's own voice: attribute it (\"According to …, \", \"… said\", or the "
+            "publisher as the subject)", claim.id,
+        )  # fmt: skip
+        ok = False
     for i, quantity in enumerate(claim.quantities):
         problem = (
             f"as_stated {quantity.as_stated!r} is not part of the quote"
