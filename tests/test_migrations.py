@@ -104,5 +104,6 @@ def test_downgrading_0007_invents_no_day(empty_db: str) -> None:
     engine.dispose()
     assert got["usdos-2019-strengthening-our-alliance"] == ("2019-01-01", "year")
     assert got["usdos-2021-neighbors-friends-and-allies"] == ("2021-02-26", "day")
-    assert got["article-us-canada-relationship-undated"] == (None, "unknown")
+    assert got["article-us-canada-relationship-undated"] == ("2022-08-20", "day")
+    assert got["gac-canada-united-states-relations"] == (None, "unknown")
     upgrade(empty_db)

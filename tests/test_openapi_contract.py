@@ -18,7 +18,8 @@ from app.core.config import Settings
 
 OPERATION_IDS = {
     "listClaims", "getClaim", "getTimeline", "listSources", "getSource", "listTopics",
-    "listEntities", "getEntity", "listFigures", "getFigure", "getHealth", "getReadiness",
+    "listEntities", "getEntity", "listFigures", "getFigure", "getFigureSvg", "getHealth",
+    "getReadiness",
     "getMetrics", "getRoot", "getIndex", "listProblemTypes", "getProblemType",
     "getAllowedMethods", "listClaimsCsv", "getTimelineCsv", "listSourcesCsv", "listTopicsCsv",
     "listEntitiesCsv", "listFiguresCsv",

@@ -47,6 +47,7 @@ EXAMPLE_REQUESTS: dict[str, str] = {
     "getEntity": "/v1/entities/USMCA",
     "listFigures": "/v1/figures",
     "getFigure": "/v1/figures/daily-trade",
+    "getFigureSvg": "/v1/figures/daily-trade.svg",
     "getHealth": "/healthz",
     "getReadiness": "/readyz",
     "getMetrics": "/metrics",
@@ -389,7 +390,7 @@ def _example(
         answer = answers.get(example_request(op_id) or "")
         if answer is None or str(answer.status_code) != status:
             continue
-        if media_type.startswith("text/"):
+        if media_type.startswith("text/") or media_type.endswith("+xml"):
             body["example"] = "\n".join(answer.text.splitlines()[:6]) + "\n"
         else:
             body["example"] = answer.json()

@@ -67,7 +67,7 @@ def main(base_url: str) -> None:
                     "pages": pages,
                     "total": total,
                     "claims": [c.id for c in claims],
-                    "published": [d.isoformat() if d else None for d in published],
+                    "published": [d if isinstance(d, str) else None for d in published],
                     "claim": {"id": claim.id, "quote": claim.quote, "citation": claim.citation},
                     "sources": [s.id for s in sources.items],
                     "figure": {
