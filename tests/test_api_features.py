@@ -233,7 +233,7 @@ def test_repeated_requests_are_answered_from_memory(
 def test_filter_vocabulary_is_read_once_per_dataset_version(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.api.vocabulary import Vocabulary
+    from app.vocabulary import Vocabulary
 
     reads = count_calls(monkeypatch, Vocabulary, "read")
     cache = client.app.state.vocabulary  # type: ignore[attr-defined]

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from app.api.deps import MAX_REPEATS, CommaList, IsoDate
 from app.api.problems import invalid
-from app.api.vocabulary import COUNTRY_NAMES, Vocabulary
 from app.filters import ClaimFilters, DateMatch
-from app.ingest.schema import ClaimKind
 from app.search import MAX_QUERY_LENGTH, EmptySearch, words
+from app.terms import ClaimKind
+from app.vocabulary import COUNTRY_NAMES, Vocabulary
 
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]+$"
 ANY_CASE_SLUG = r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"

@@ -25,8 +25,8 @@ from fastapi.routing import APIRoute
 
 from app.api.caching import UNCACHED_PREFIXES
 from app.api.problems import KINDS, PROBLEM_JSON, problem_body
-from app.api.vocabulary import COUNTRIES, Vocabulary
 from app.core.config import Settings
+from app.vocabulary import COUNTRIES, Vocabulary
 
 CONTACT = {"name": "Bilateral Facts maintainers"}
 SERVERS = [{"url": "/", "description": "The server that serves this document"}]

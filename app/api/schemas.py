@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.ingest.schema import (
+from app.terms import (
     RELATION_DESCRIPTION,
     ClaimKind,
     EntityKind,

@@ -17,28 +17,20 @@ from pydantic import (
     model_validator,
 )
 
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+from app.terms import (
+    KIND_DESCRIPTION,
+    RELATION_DESCRIPTION,
+    SLUG_PATTERN,
+    ClaimKind,
+    EntityKind,
+    Establishes,
+    Precision,
+    Qualifier,
+    Relation,
+)
+
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=120)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
-Precision = Literal["day", "month", "year", "range", "unknown"]
-EntityKind = Literal[
-    "organization", "agreement", "document", "program", "forum", "event", "person", "place",
-    "country", "other",
-]  # fmt: skip
-ClaimKind = Literal["fact", "commitment", "position", "rhetoric"]
-KIND_DESCRIPTION = (
-    "What the sentence is: fact (checkable), commitment (announced plan or intention), "
-    "position (stated view or policy), rhetoric (slogan); see seeds/README.md"
-)
-Qualifier = Literal["exact", "about", "nearly", "more_than", "at_least", "less_than", "at_most"]
-Establishes = Literal["url", "title", "publisher", "published"]
-Relation = Literal["original", "copy", "translation", "archive"]
-RELATION_DESCRIPTION = (
-    "How the page at `address` relates to the document: original (the publisher's own page "
-    "with the same text), copy (the same text republished by someone else), translation (the "
-    "publisher's version in another language), archive (a web archive's capture of an original "
-    "address)"
-)
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 

@@ -16,7 +16,7 @@ from app.api.schemas import (
     TopicPage,
     whole_list,
 )
-from app.ingest.schema import SLUG_PATTERN
+from app.terms import SLUG_PATTERN
 
 router = api_router(prefix="/v1")
 

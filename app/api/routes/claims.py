@@ -19,8 +19,8 @@ from app.api.problems import ApiProblem, invalid
 from app.api.reader import Reader
 from app.api.schemas import NOT_FOUND, ClaimOut, ClaimPage
 from app.filters import ClaimFilters, counts_per_source_suffice
-from app.ingest.schema import SLUG_PATTERN
 from app.pagination import Cursor, CursorSigner, InvalidCursor
+from app.terms import SLUG_PATTERN
 
 router = api_router(prefix="/v1", tags=["claims"])
 

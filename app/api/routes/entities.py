@@ -14,8 +14,8 @@ from app.api.csv_export import add_csv_twin, csv_response, wants_csv
 from app.api.deps import Conn, api_router, not_found
 from app.api.reader import Reader
 from app.api.schemas import NOT_FOUND, EntityDetail, EntityPage, whole_list
-from app.api.vocabulary import Vocabulary
-from app.ingest.schema import EntityKind
+from app.terms import EntityKind
+from app.vocabulary import Vocabulary
 
 router = api_router(prefix="/v1", tags=["entities"])
 

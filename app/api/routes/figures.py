@@ -17,7 +17,7 @@ from app.api.present import source_summary
 from app.api.schemas import NOT_FOUND, FigureOut, FigurePage, whole_list
 from app.citation import cite
 from app.claim_document import period_json
-from app.ingest.schema import SLUG_PATTERN
+from app.terms import SLUG_PATTERN
 
 router = api_router(prefix="/v1", tags=["figures"])
 
