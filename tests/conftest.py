@@ -7,19 +7,24 @@ unreachable the Postgres tests are skipped, except under CI=true, where that is 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
 
+from app.api.caching import HttpCaching, ResponseCache
 from app.api.main import create_app
 from app.core.config import Settings
 from app.db import writer_engine
@@ -113,13 +118,60 @@ def seeded_db(backend: str, seeded_urls: dict[str, str], request: pytest.Fixture
     return seeded_urls[backend]
 
 
+# Apps `serving` built during the current test, for the no_response_cache_hits check.
+_served: list[FastAPI] = []
+
+
 @contextmanager
-def serving(url: str) -> Iterator[TestClient]:
-    """A test client of the API reading the database at `url`."""
-    app = create_app(Settings(database_url=url))
+def serving(url: str, **settings: Any) -> Iterator[TestClient]:
+    """A test client of the API reading the database at `url` (`settings`: extra Settings)."""
+    app = create_app(Settings(database_url=url, **settings))
+    _served.append(app)
     with TestClient(app) as test_client:
         yield test_client
     app.state.engine.dispose()
+
+
+def response_cache(app: Any) -> ResponseCache:
+    """The in-process response cache of an app built by create_app."""
+    for middleware in app.user_middleware:
+        if middleware.cls is HttpCaching:
+            responses = middleware.kwargs["responses"]
+            assert isinstance(responses, ResponseCache)
+            return responses
+    raise LookupError("the app has no HttpCaching layer")
+
+
+@pytest.fixture(autouse=True)
+def _no_response_cache_hits(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked no_response_cache_hits repeat requests to check what the database holds:
+    an answer replayed from the response cache would prove nothing, so none may be one."""
+    _served.clear()
+    yield
+    apps = list(_served)
+    _served.clear()
+    if request.node.get_closest_marker("no_response_cache_hits") is None:
+        return
+    assert apps, "no_response_cache_hits: the test served no app through tests.conftest"
+    hits = sum(response_cache(app).hits for app in apps)
+    assert hits == 0, f"{hits} answer(s) came from the response cache, not the database"
+
+
+def fingerprint(url: str) -> dict[str, tuple[int, str]]:
+    """Per table (and search index), its row count and a digest of all its rows, read through a
+    fresh engine, so no cache of a running API can stand in for what the database holds."""
+    engine = create_engine(url)
+    out: dict[str, tuple[int, str]] = {}
+    try:
+        with engine.connect() as conn:
+            for name, table in sorted(SQLModel.metadata.tables.items()):
+                rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
+                out[name] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+            index = "claim_fts" if conn.dialect.name == "sqlite" else "claim_search"
+            out[index] = (conn.execute(text(f"SELECT count(*) FROM {index}")).scalar_one(), "")
+    finally:
+        engine.dispose()
+    return out
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Edge values where fuzzing is weak: boundaries, huge numbers, control characters, injection.
 
-Every answer is 200 or a 4xx problem, never a 5xx, and the data is unchanged afterwards.
+Every answer is 200 or a 4xx problem, never a 5xx, and the data is unchanged afterwards (read
+from the database itself: a repeated API request would be answered from the response cache).
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.db import writer_engine
+from tests.conftest import fingerprint, ingest, response_cache, serving
 
 STRING_PARAMS = [
     "q", "topic", "source", "entity", "unit", "cursor", "country", "sort", "kind", "part_of",
@@ -22,20 +27,61 @@ HOSTILE = [
 ]  # fmt: skip
 
 
-def _count(client: TestClient) -> int:
-    return int(client.get("/v1/claims?limit=1").json()["total"])
-
-
+@pytest.mark.no_response_cache_hits  # every hostile value reaches the route
 @pytest.mark.parametrize("param", STRING_PARAMS)
-def test_hostile_strings_in_every_parameter(client: TestClient, param: str) -> None:
-    before = _count(client)
+def test_hostile_strings_in_every_parameter(client: TestClient, seeded_db: str, param: str) -> None:
+    before = fingerprint(seeded_db)
     for value in HOSTILE:
         response = client.get("/v1/claims", params={param: value})
         assert response.status_code in (200, 422), (param, value, response.text[:200])
         if response.status_code == 422:
             assert response.headers["content-type"] == "application/problem+json"
             assert len(response.content) < 4000
-    assert _count(client) == before
+    assert fingerprint(seeded_db) == before
+
+
+def _write(url: str, statement: str) -> None:
+    """Change one row behind the API's back (the served dataset keeps its version)."""
+    engine = writer_engine(url)
+    try:
+        with engine.begin() as conn:
+            assert conn.execute(text(statement)).rowcount == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE claim SET doc = doc || ' ' WHERE id = (SELECT min(id) FROM claim)",
+        "DELETE FROM topic_alias WHERE alias = (SELECT min(alias) FROM topic_alias)",
+        "DELETE FROM {index} WHERE {id} = (SELECT min({id}) FROM {index})",
+    ],
+)
+def test_the_unchanged_data_check_sees_any_write(backend: str, empty_db: str, change: str) -> None:
+    index, index_id = ("claim_fts", "id") if backend == "sqlite" else ("claim_search", "claim_id")
+    ingest(empty_db)
+    before = fingerprint(empty_db)
+    assert fingerprint(empty_db) == before
+    _write(empty_db, change.format(index=index, id=index_id))
+    assert fingerprint(empty_db) != before
+
+
+def test_a_repeated_request_hides_a_write_that_the_check_sees(empty_db: str) -> None:
+    """Why the check reads the database: the old one repeated an API request, which the
+    response cache answers as before whatever the database now holds."""
+    ingest(empty_db)
+    first_id = "(SELECT min(id) FROM claim)"
+    changed = f"UPDATE claim SET doc = replace(doc, id, id || '-changed') WHERE id = {first_id}"
+    with serving(empty_db) as client:
+        before = fingerprint(empty_db)
+        first = client.get("/v1/claims?limit=1")
+        _write(empty_db, changed)
+        assert client.get("/v1/claims?limit=1").content == first.content
+        assert response_cache(client.app).hits == 1
+        assert fingerprint(empty_db) != before
+    with serving(empty_db, response_cache_entries=0) as uncached:
+        assert "-changed" in uncached.get("/v1/claims?limit=1").json()["items"][0]["id"]
 
 
 @pytest.mark.parametrize(
