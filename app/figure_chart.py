@@ -46,8 +46,8 @@ def _panel(
 ) -> list[str]:
     points = line["points"]
     t0, t1 = span
-    low = min(p["low"] for p in points)
-    high = max(p["high"] for p in points)
+    low: float = min(p["low"] for p in points)
+    high: float = max(p["high"] for p in points)
     pad = (high - low) * 0.15 or abs(high) * 0.1 or 1.0
     v0, v1 = low - pad, high + pad
 

@@ -188,7 +188,8 @@ class Observation:
 
     @property
     def per(self) -> str | None:
-        return self.row["per"]
+        per = self.row["per"]
+        return None if per is None else str(per)
 
     def amount(self) -> str:
         """'more than 120 ports', '5,525 miles (8,892 km)', 'nearly $2.6 billion (currency

@@ -66,7 +66,7 @@ def test(u: list[str], argv: list[str]) -> None:
     say("installing every dependency group (uv sync)")
     sh(*u, "sync", "--frozen", "--quiet")
     tool = [*u, "run", "--frozen", "--no-sync"]
-    say("ruff, mypy")
+    say("ruff, mypy (strict: pyproject [tool.mypy])")
     sh(*tool, "ruff", "check", "--quiet", *LINTED)
     sh(*tool, "ruff", "format", "--check", "--quiet", *LINTED)
     sh(*tool, "mypy", "app")

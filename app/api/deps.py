@@ -52,7 +52,8 @@ CommaList = Annotated[list[T], BeforeValidator(_split_commas)]
 
 
 async def settings(request: Request) -> Settings:
-    return request.app.state.settings
+    current: Settings = request.app.state.settings
+    return current
 
 
 def connection(request: Request) -> Iterator[Connection]:
