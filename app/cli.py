@@ -21,7 +21,7 @@ from app.cli_support import (
     wait_for_database,
 )
 from app.core.config import Settings
-from app.ingest.dataset import Dataset, load_dataset
+from app.ingest.dataset import CuratedSeeds, load_dataset
 from app.ingest.errors import SeedsInvalid
 
 cli = typer.Typer(
@@ -72,7 +72,7 @@ SeedsArg = Annotated[
 ]
 
 
-def _validated(seeds_dir: Path) -> Dataset:
+def _validated(seeds_dir: Path) -> CuratedSeeds:
     if seeds_dir.exists() and not seeds_dir.is_dir():
         fail(f"{seeds_dir} is not a folder; pass the seeds folder (the one holding sources.yaml)")
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.ingest.dataset import Dataset
+from app.ingest.dataset import CuratedSeeds
 
 _ABBREVIATIONS = ("U.S.", "D.C.", "Mr.", "Mrs.", "Dr.", "St.", "No.", "J.", "R.")
 _BOUNDARY = re.compile(r"(?<=[.!?])[”\"]?\s+(?=[“\"A-Z])")
@@ -208,7 +208,7 @@ def content_words(sentence: Sentence) -> list[tuple[int, int, str]]:
     ]
 
 
-def coverage(ds: Dataset) -> list[SourceCoverage]:
+def coverage(ds: CuratedSeeds) -> list[SourceCoverage]:
     report = []
     for source in ds.sources:
         quoted = [

@@ -52,8 +52,9 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
 
 
 @dataclass
-class Dataset:
-    """Rows for every table, ready for a bulk insert, plus the digest that versions them."""
+class CuratedSeeds:
+    """The seeds, validated: rows for every table, ready for a bulk insert, plus the digest that
+    versions them (what gets loaded; app.models.Dataset is the loaded dataset's table row)."""
 
     sources: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
@@ -225,15 +226,15 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_dataset(seeds_dir: Path) -> Dataset:
+def load_dataset(seeds_dir: Path) -> CuratedSeeds:
     """Read and cross-check all seed files; raise SeedsInvalid listing every problem found."""
     with _gc_paused():
         return _load_dataset(Path(seeds_dir))
 
 
-def _load_dataset(seeds_dir: Path) -> Dataset:
+def _load_dataset(seeds_dir: Path) -> CuratedSeeds:
     errs = _Collector()
-    ds = Dataset()
+    ds = CuratedSeeds()
     if not seeds_dir.is_dir():
         raise SeedsInvalid([SeedError(seeds_dir, None, "seeds folder does not exist")])
 
@@ -392,7 +393,7 @@ class _Refs:
 
     @classmethod
     def of(
-        cls, ds: Dataset, topic_ids: set[str], entity_ids: set[str], figure_ids: set[str]
+        cls, ds: CuratedSeeds, topic_ids: set[str], entity_ids: set[str], figure_ids: set[str]
     ) -> _Refs:
         masks = {t["id"]: t["mask"] for t in ds.topics}
         aliases = {a["alias"]: a["entity_id"] for a in ds.entity_aliases}
@@ -444,7 +445,7 @@ def _claim_contents(claims_file: ClaimsFile) -> list[dict[str, Any]]:
     return list(dumped["claims"])
 
 
-def _claim_counts(ds: Dataset) -> list[dict[str, Any]]:
+def _claim_counts(ds: CuratedSeeds) -> list[dict[str, Any]]:
     """Claims per source and topic (topic `*`: all of the source's claims)."""
     source_of = {claim["id"]: claim["source_id"] for claim in ds.claims}
     counts = Counter((claim["source_id"], "*") for claim in ds.claims)
@@ -499,7 +500,7 @@ def _check_curated(
         )
 
 
-def _load_figures(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
+def _load_figures(seeds_dir: Path, errs: _Collector, ds: CuratedSeeds) -> set[str]:
     path = seeds_dir / "figures.yaml"
     if not path.exists():
         return set()
@@ -518,7 +519,7 @@ def _load_figures(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
 
 
 def _add_topic_aliases(
-    topics: tuple[TopicsFile, YamlDocument], topic_ids: set[str], errs: _Collector, ds: Dataset
+    topics: tuple[TopicsFile, YamlDocument], topic_ids: set[str], errs: _Collector, ds: CuratedSeeds
 ) -> None:
     """Aliases may not name another topic or be declared twice."""
     taken: dict[str, str] = {}
@@ -533,7 +534,7 @@ def _add_topic_aliases(
             ds.topic_aliases.append({"alias": alias, "topic_id": topic.id})
 
 
-def _load_entities(seeds_dir: Path, errs: _Collector, ds: Dataset) -> set[str]:
+def _load_entities(seeds_dir: Path, errs: _Collector, ds: CuratedSeeds) -> set[str]:
     ids: set[str] = set()
     aliases: dict[str, str] = {}
     for path in _seed_files(seeds_dir / "entities", errs, required=False):
@@ -581,7 +582,7 @@ class _SourceSeed:
 
 
 def _load_sources(
-    seeds_dir: Path, errs: _Collector, ds: Dataset
+    seeds_dir: Path, errs: _Collector, ds: CuratedSeeds
 ) -> tuple[dict[str, str], dict[str, _SourceSeed], set[str] | None]:
     """Each source's text and entry; and every id sources.yaml lists (None if unreadable)."""
     path = seeds_dir / "sources.yaml"
@@ -692,7 +693,7 @@ def _shows_same_text(entry: EvidenceEntry, text: str) -> bool:
 
 
 def _add_claim(
-    ds: Dataset,
+    ds: CuratedSeeds,
     errs: _Collector,
     claim: ClaimEntry,
     content: dict[str, Any],

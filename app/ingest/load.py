@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Engine, Table, delete, insert, select, text
 
 from app import models, search
-from app.ingest.dataset import Dataset
+from app.ingest.dataset import CuratedSeeds
 
 # Parents before children; deletes run in the reverse order.
 _TABLES: list[tuple[Table, str]] = [
@@ -100,7 +100,7 @@ def removals_need_consent(summary: IngestSummary) -> bool:
     )
 
 
-def _summarise(conn: Connection, ds: Dataset, version: str) -> IngestSummary:
+def _summarise(conn: Connection, ds: CuratedSeeds, version: str) -> IngestSummary:
     """What replacing the served dataset (read in `conn`) with `ds` adds, changes and removes."""
     previous = conn.execute(select(_DATASET.c.version)).scalar()
     old_claims: dict[str, str] = {}
@@ -125,7 +125,9 @@ def _summarise(conn: Connection, ds: Dataset, version: str) -> IngestSummary:
     )
 
 
-def write_dataset(engine: Engine, ds: Dataset, *, allow_removals: bool = False) -> IngestSummary:
+def write_dataset(
+    engine: Engine, ds: CuratedSeeds, *, allow_removals: bool = False
+) -> IngestSummary:
     """All or nothing: readers see the previous dataset until the commit, never a mix.
 
     Raises RemovalsRefused, before writing anything, when the new dataset drops a whole source

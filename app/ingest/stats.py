@@ -6,13 +6,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from app.ingest.dataset import Dataset
+from app.ingest.dataset import CuratedSeeds
 
 TABLE_START = "<!-- bilateral stats: begin -->"
 TABLE_END = "<!-- bilateral stats: end -->"
 
 
-def stats_table(ds: Dataset) -> str:
+def stats_table(ds: CuratedSeeds) -> str:
     """Claims per topic (rows) and source (columns), as a Markdown table."""
     sources = [s["id"] for s in ds.sources]
     counts = {(c["topic_id"], c["source_id"]): c["claims"] for c in ds.claim_counts}
@@ -30,7 +30,7 @@ def stats_table(ds: Dataset) -> str:
     return "\n".join(lines) + "\n"
 
 
-def corpus_counts(ds: Dataset) -> dict[str, Any]:
+def corpus_counts(ds: CuratedSeeds) -> dict[str, Any]:
     """What tests/corpus_counts.json pins: claims in all, per source, topic and kind."""
     return {
         "claims": len(ds.claims),
