@@ -72,6 +72,7 @@ class OClaim:
     quote: str
     kind: str
     part_of: str | None
+    figures: tuple[str, ...]  # the figure each of its quantities states, when it names one
 
 
 class Oracle:
@@ -86,9 +87,12 @@ class Oracle:
             sid: _interval(str(s["published"])) if s["published"] is not None else None
             for sid, s in self.sources.items()
         }
+        self.topics = {t["id"]: t for t in _yaml(seeds / "topics.yaml")["topics"]}
+        self.entities: dict[str, dict[str, Any]] = {}
         self.aliases: dict[str, str] = {}
         for path in sorted((seeds / "entities").glob("*.yaml")):
             for e in _yaml(path).get("entities") or []:
+                self.entities[e["id"]] = e
                 for name in [e["id"], e["name"], *e.get("aliases", [])]:
                     self.aliases[name.casefold()] = e["id"]
         self.claims: list[OClaim] = []
@@ -119,6 +123,9 @@ class Oracle:
                         quote=c["quote"],
                         kind=c["kind"],
                         part_of=c.get("part_of"),
+                        figures=tuple(
+                            q["figure"] for q in c.get("quantities") or [] if q.get("figure")
+                        ),
                     )
                 )
 
