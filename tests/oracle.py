@@ -148,7 +148,8 @@ class Oracle:
                 self.aliases[n.casefold()] for n in f["entity"]
             }:
                 continue
-            if not _meets(*(pub or (None, None)), f, "published", open_ends=False):
+            earliest, latest = pub or (None, None)
+            if not _meets(earliest, latest, f, "published", open_ends=False):
                 continue
             if not _meets(c.period_start, c.period_end, f, "period", open_ends=True):
                 continue
