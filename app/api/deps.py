@@ -2,53 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from app.api.problems import ApiProblem, invalid, shorten
 from app.core.config import Settings
 from app.pagination import MAX_CURSOR_LENGTH
+from app.params import MAX_REPEATS
+from app.params import CommaList as CommaList  # re-exported for the routes
 
-MAX_REPEATS = 20
 CACHE_BUSTER = "_"  # ignored anywhere, so `?_=<timestamp>` (jQuery's cache: false) works
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _iso_date(value: Any) -> Any:
-    """Only YYYY-MM-DD: pydantic's lax mode would read ?published_from=0 as 1970-01-01."""
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise ValueError("must be an ISO 8601 date, YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"{value} is not a valid calendar date") from exc
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-
-
-def _split_commas(value: Any) -> Any:
-    """`topic=arctic,trade` means `topic=arctic&topic=trade` (spaces around items ignored)."""
-    if isinstance(value, list):
-        return [
-            part.strip() for v in value for part in (v.split(",") if isinstance(v, str) else [v])
-        ]
-    return value
-
-
-T = TypeVar("T")
-CommaList = Annotated[list[T], BeforeValidator(_split_commas)]
 
 
 async def settings(request: Request) -> Settings:
