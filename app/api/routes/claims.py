@@ -174,9 +174,7 @@ async def get_timeline(
     csv: Annotated[bool, Depends(wants_csv)],
 ) -> Any:
     """Claims that state the time they are about, in time order (1833, 1927, 1957, … 2021)."""
-    dated = ClaimQuery(
-        ClaimFilters(**{**query.filters.__dict__, "dated": True}), query.search_words
-    )
+    dated = ClaimQuery(query.filters.with_dated(), query.search_words)
     return await _page(request, dated, page, "period", csv)
 
 
