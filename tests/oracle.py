@@ -148,6 +148,10 @@ class Oracle:
                 self.aliases[n.casefold()] for n in f["entity"]
             }:
                 continue
+            if f.get("entity_kind") and not {self.entities[e]["kind"] for e in c.entities} & set(
+                f["entity_kind"]
+            ):
+                continue
             earliest, latest = pub or (None, None)
             if not _meets(earliest, latest, f, "published", open_ends=False):
                 continue
