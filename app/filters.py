@@ -85,11 +85,11 @@ class Shape:
     """What decides a filter set's SQL text: the names of the set filters and, per filter, the
     facts of its value that change the SQL (never the values themselves)."""
 
-    set: frozenset[str]
+    names: frozenset[str]
     facts: frozenset[tuple[str, str]] = frozenset()
 
     def __contains__(self, name: object) -> bool:
-        return name in self.set
+        return name in self.names
 
     def has(self, name: str, fact: str) -> bool:
         return (name, fact) in self.facts
@@ -220,15 +220,6 @@ def _claims_mentioning(entity_ids: Any) -> ColumnElement[bool]:
     )
 
 
-def _country(s: Shape) -> ColumnElement[bool]:
-    either = []
-    if s.has("country", "known"):
-        either.append(SOURCE.c.country.in_(_values("country")))
-    if s.has("country", UNKNOWN_COUNTRY):
-        either.append(SOURCE.c.country.is_(None))
-    return or_(*either)
-
-
 # A source was published on one day of [earliest, latest] (both null: unknown, which no
 # bounded filter matches). within: certainly in range; overlap: possibly in range.
 def _published_from(s: Shape) -> ColumnElement[bool]:
@@ -259,37 +250,41 @@ def _period_to(s: Shape) -> ColumnElement[bool]:
     return or_(CLAIM.c.period_start <= bound, open_start)
 
 
-def _part_of(s: Shape) -> ColumnElement[bool]:
-    either = []
-    if s.has("part_of", "ids"):
-        either.append(CLAIM.c.part_of.in_(_values("part_of")))
-    if s.has("part_of", TOP_LEVEL):
-        either.append(CLAIM.c.part_of.is_(None))
-    return or_(*either)
-
-
 def _dated(_: Shape) -> ColumnElement[bool]:
     return or_(CLAIM.c.period_start.is_not(None), CLAIM.c.period_end.is_not(None))
 
 
-def _split(
-    special: str, others_fact: str
-) -> tuple[Callable[[tuple[str, ...]], frozenset[str]], Callable[[tuple[str, ...]], list[str]]]:
-    """Facts and bind values of a list filter in which `special` means IS NULL: the facts say
-    whether the list holds `special` and whether it holds others (`others_fact`); the bind
-    values are the others."""
+@dataclass(frozen=True)
+class _OrNull:
+    """A list filter in which one word means IS NULL (country=unknown, part_of=none): the shape
+    says whether the list holds that word and whether it holds others ("listed"), which are the
+    bind values."""
 
-    def others(values: tuple[str, ...]) -> list[str]:
-        return [v for v in values if v != special]
+    name: str
+    column: ColumnElement[Any]
+    null_word: str
 
-    def facts(values: tuple[str, ...]) -> frozenset[str]:
-        return frozenset([special] * (special in values) + [others_fact] * bool(others(values)))
+    def listed(self, values: tuple[str, ...]) -> list[str]:
+        return [v for v in values if v != self.null_word]
 
-    return facts, others
+    def facts(self, values: tuple[str, ...]) -> frozenset[str]:
+        has_null, has_listed = self.null_word in values, bool(self.listed(values))
+        return frozenset([self.null_word] * has_null + ["listed"] * has_listed)
+
+    def binds(self, values: tuple[str, ...]) -> Mapping[str, Any]:
+        return {self.name: self.listed(values)}
+
+    def condition(self, s: Shape) -> ColumnElement[bool]:
+        either = []
+        if s.has(self.name, "listed"):
+            either.append(self.column.in_(_values(self.name)))
+        if s.has(self.name, self.null_word):
+            either.append(self.column.is_(None))
+        return or_(*either)
 
 
-_country_facts, _known_countries = _split(UNKNOWN_COUNTRY, "known")
-_part_of_facts, _parents = _split(TOP_LEVEL, "ids")
+_COUNTRY = _OrNull("country", SOURCE.c.country, UNKNOWN_COUNTRY)
+_PART_OF = _OrNull("part_of", CLAIM.c.part_of, TOP_LEVEL)
 
 
 def _param(default: Any, description: str) -> FieldInfo:
@@ -370,7 +365,7 @@ FILTERS: tuple[Filter[Any], ...] = (
         name="country",
         level="source",
         unset=(),
-        condition=_country,
+        condition=_COUNTRY.condition,
         annotation=CommaList[SlugValue],
         query=_param(
             [],
@@ -378,8 +373,8 @@ FILTERS: tuple[Filter[Any], ...] = (
             "comma-separate for any-of)",
         ),
         resolve=_countries,
-        facts=_country_facts,
-        binds=lambda countries: {"country": _known_countries(countries)},
+        facts=_COUNTRY.facts,
+        binds=_COUNTRY.binds,
     ),
     Filter[date | None](
         name="published_from",
@@ -458,7 +453,7 @@ FILTERS: tuple[Filter[Any], ...] = (
         name="part_of",
         level="claim",
         unset=(),
-        condition=_part_of,
+        condition=_PART_OF.condition,
         annotation=CommaList[SlugValue],
         query=_param(
             [],
@@ -466,8 +461,8 @@ FILTERS: tuple[Filter[Any], ...] = (
             "top-level claims, i.e. without the restatements",
         ),
         resolve=_distinct,
-        facts=_part_of_facts,
-        binds=lambda part_of: {"part_of": _parents(part_of)},
+        facts=_PART_OF.facts,
+        binds=_PART_OF.binds,
     ),
     Filter[float | None](
         name="min_value",
