@@ -535,7 +535,8 @@ class ClaimFilters:
 
     @property
     def q(self) -> str | None:
-        return self.value("q")  # type: ignore[no-any-return]
+        q: str | None = self.value("q")
+        return q
 
     @property
     def dated(self) -> bool:
@@ -544,7 +545,8 @@ class ClaimFilters:
     @property
     def topics(self) -> tuple[str, ...]:
         """For app.queries' count over claim_count (the one topic), until it binds it."""
-        return self.value("topic")  # type: ignore[no-any-return]
+        topics: tuple[str, ...] = self.value("topic")
+        return topics
 
     def with_dated(self) -> ClaimFilters:
         """The same filters, restricted to claims that state a period (the timeline)."""
