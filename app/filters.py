@@ -483,6 +483,8 @@ FILTERS: tuple[Filter[Any], ...] = (
     Filter[bool](name="dated", level="claim", unset=False, condition=_dated),
 )
 BY_NAME: Mapping[str, Filter[Any]] = {f.name: f for f in FILTERS}
+_ORDER: Mapping[str, int] = {f.name: i for i, f in enumerate(FILTERS)}
+_PARAMETERS = tuple(f for f in FILTERS if f.query is not None)  # the query parameters
 
 # How the conditions of one level become one condition on the claim row.
 _GROUPS: Mapping[Level, Callable[[list[ColumnElement[bool]]], ColumnElement[bool]]] = {
@@ -494,7 +496,7 @@ _GROUPS: Mapping[Level, Callable[[list[ColumnElement[bool]]], ColumnElement[bool
 
 def query_fields() -> dict[str, tuple[Any, FieldInfo]]:
     """The API's filter query parameters (type and Field), in documented order."""
-    return {f.name: (f.annotation, f.query) for f in FILTERS if f.query is not None}
+    return {f.name: (f.annotation, f.query) for f in _PARAMETERS if f.query is not None}
 
 
 # --- the value object ----------------------------------------------------------------------
@@ -505,22 +507,26 @@ class ClaimFilters:
     (a cache key). Repeated values of one filter mean any-of. ClaimFilters() filters nothing;
     an unset filter (its default value) is not stored, so it never changes equality."""
 
-    __slots__ = ("_hash", "_values")
+    __slots__ = ("_hash", "_parameters", "_shape", "_values")
     _values: Mapping[str, Any]
     _hash: int
+    _shape: Shape | None  # shape(self) and parameters(self), computed once
+    _parameters: dict[str, Any] | None
 
     def __init__(self, **values: Any) -> None:
         unknown = sorted(values.keys() - BY_NAME.keys())
         if unknown:
             raise TypeError(f"no such claim filter: {', '.join(unknown)}")
         kept: dict[str, Any] = {}
-        for spec in FILTERS:
-            value = values.get(spec.name, spec.unset)
+        for name in sorted(values, key=_ORDER.__getitem__):
+            value = values[name]
             value = tuple(value) if isinstance(value, list) else value
-            if value != spec.unset:
-                kept[spec.name] = value
+            if value != BY_NAME[name].unset:
+                kept[name] = value
         object.__setattr__(self, "_values", kept)
         object.__setattr__(self, "_hash", hash(tuple(kept.items())))
+        object.__setattr__(self, "_shape", None)
+        object.__setattr__(self, "_parameters", None)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("ClaimFilters is immutable")
@@ -567,10 +573,11 @@ def resolve(raw: Mapping[str, Any], vocabulary: Vocabulary) -> ClaimFilters:
     """ClaimFilters from validated query parameter values (by parameter name): each set value
     resolved to its canonical form, in documented order (the first bad one is the 422)."""
     values: dict[str, Any] = {}
-    for spec in FILTERS:
+    for spec in _PARAMETERS:
         given = raw.get(spec.name)
-        if spec.query is not None and given is not None and given != [] and given != spec.unset:
-            values[spec.name] = spec.resolved(given, vocabulary)
+        if given is None or given == [] or given == spec.unset:
+            continue
+        values[spec.name] = spec.resolved(given, vocabulary)
     return ClaimFilters(**values)
 
 
@@ -579,15 +586,22 @@ def resolve(raw: Mapping[str, Any], vocabulary: Vocabulary) -> ClaimFilters:
 
 def shape(f: ClaimFilters) -> Shape:
     """All that decides the SQL text of f's conditions (app.queries' statement cache key)."""
-    return Shape(
-        frozenset(spec.name for spec, _ in f.items()),
-        frozenset((spec.name, fact) for spec, value in f.items() for fact in spec.facts(value)),
-    )
+    if f._shape is None:
+        found = Shape(
+            frozenset(spec.name for spec, _ in f.items()),
+            frozenset((spec.name, fact) for spec, value in f.items() for fact in spec.facts(value)),
+        )
+        object.__setattr__(f, "_shape", found)
+        return found
+    return f._shape
 
 
 def parameters(f: ClaimFilters) -> dict[str, Any]:
-    """The bind parameter values of f's conditions, by name."""
-    return {name: v for spec, value in f.items() for name, v in spec.bind_values(value).items()}
+    """The bind parameter values of f's conditions, by name (a fresh dict: callers add theirs)."""
+    if f._parameters is None:
+        found = {n: v for spec, value in f.items() for n, v in spec.bind_values(value).items()}
+        object.__setattr__(f, "_parameters", found)
+    return dict(f._parameters or {})
 
 
 def counts_per_source_suffice(f: ClaimFilters) -> bool:

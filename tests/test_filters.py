@@ -280,6 +280,10 @@ def test_claim_filters_is_an_immutable_value() -> None:
         dated.q = "other"  # type: ignore[misc]
     with pytest.raises(TypeError, match="no such claim filter: topics"):
         ClaimFilters(topics=("a",))
+    filters = ClaimFilters(topic=("a",))
+    assert shape(filters) is shape(filters)  # computed once per value
+    parameters(filters)["topic"] = ["b"]  # a caller's copy
+    assert parameters(filters) == {"topic": ["a"]}
 
 
 def test_values_resolve_to_their_canonical_form(vocabulary: Vocabulary) -> None:
