@@ -16,6 +16,9 @@ Two entries are not plain conditions: `q` (full text) is a query parameter whose
 that app.queries makes with app.search (no condition here; its binds are search.parameters),
 and `dated` (the timeline: claims that state a period) is no query parameter; a route sets it
 with `ClaimFilters.with_dated()`.
+
+Adding a filter is one entry in FILTERS, plus its samples in tests/test_filters.py (a test fails
+until every filter has some).
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ class Filter(Generic[V]):
     """One filter, declared once. Its `condition` gets only the Shape: values are binds."""
 
     name: str  # the query parameter, the ClaimFilters key, and the bind parameter's prefix
-    level: Level
+    level: Level  # the row its condition tests; "source": per-source counts can answer it
     unset: V  # the value meaning "no filter" (the parameter's default)
     condition: Callable[[Shape], ColumnElement[bool]] | None  # None: no condition of its own
     # The query parameter's type and pydantic Field (None: not a query parameter).
@@ -116,6 +119,8 @@ class Filter(Generic[V]):
     resolve: Callable[[Any, Vocabulary], V] | None = None
     # Bind values by name. Default: {name: value} (a tuple as a list, for an expanding IN).
     binds: Callable[[V], Mapping[str, Any]] | None = None
+    # What of a value changes the SQL text, for the Shape (country: holds `unknown`, holds a
+    # listed country). Default: nothing, only whether the filter is set.
     facts: Callable[[V], frozenset[str]] = field(default=lambda _: frozenset())
     # A claim-level filter the per-source counts (claim_count) still answer for this value.
     counted: Callable[[V], bool] = field(default=lambda _: False)
