@@ -40,23 +40,12 @@ from tests.oracle import OClaim, Oracle
 ORACLE = Oracle()
 CLAIMS = {c.id: c for c in ORACLE.claims}
 DATE_SORTS = ("id", "-id", "published", "-published", "period", "-period")
-_PLURALS = {
-    "topic": "topics",
-    "source": "sources",
-    "entity": "entities",
-    "country": "countries",
-    "unit": "units",
-    "kind": "kinds",
-}
 
 
 def claim_filters(**api: Any) -> ClaimFilters:
     """ClaimFilters for filters named like the API's query parameters (as the oracle takes
-    them): the one place this module builds filters."""
-    values: dict[str, Any] = {
-        _PLURALS.get(k, k): tuple(v) if isinstance(v, list) else v for k, v in api.items()
-    }
-    return ClaimFilters(**values)
+    them; ClaimFilters keys are those names): the one place this module builds filters."""
+    return ClaimFilters(**api)
 
 
 @pytest.fixture
