@@ -15,8 +15,8 @@ from sqlalchemy import Connection
 from app.api.problems import ApiProblem, invalid, shorten
 from app.core.config import Settings
 from app.pagination import MAX_CURSOR_LENGTH
-from app.params import MAX_REPEATS
-from app.params import CommaList as CommaList  # re-exported for the routes
+from app.params import MAX_REPEATS as MAX_REPEATS  # re-exported for the routes
+from app.params import CommaList as CommaList
 
 CACHE_BUSTER = "_"  # ignored anywhere, so `?_=<timestamp>` (jQuery's cache: false) works
 
