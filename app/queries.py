@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
     tuple_,
 )
 
@@ -237,50 +239,51 @@ def claim_documents(conn: Connection, ids: list[str]) -> list[str]:
     return [found[i] for i in ids if i in found]
 
 
-def list_sources(conn: Connection) -> list[dict[str, Any]]:
-    counts = (
-        select(claim.source_id, func.count().label("claims")).group_by(claim.source_id).subquery()
-    )
-    rows = (
-        conn.execute(
-            select(
-                *SOURCE_SUMMARY,
-                source.published_reason,
-                source.provenance_note,
-                source.sha256,
-                func.coalesce(counts.c.claims, 0).label("claims"),
-            )
-            .outerjoin(counts, counts.c.source_id == source.id)
-            .order_by(source.id)
+def _sources(conn: Connection, source_id: str | None = None) -> list[dict[str, Any]]:
+    """Sources with their provenance, claim count and evidence: every one, or the one asked
+    (with its text). Counts come from the ingest's per-source totals, not from the claims."""
+    counted = CLAIM_COUNT.c
+    query = (
+        select(
+            *SOURCE_SUMMARY,
+            source.published_reason,
+            source.provenance_note,
+            source.sha256,
+            func.coalesce(counted.claims, 0).label("claims"),
         )
-        .mappings()
-        .all()
+        .outerjoin(
+            CLAIM_COUNT, (counted.source_id == source.id) & (counted.topic_id == literal("*"))
+        )
+        .order_by(source.id)
     )
-    found = _evidence(conn)
+    if source_id is not None:
+        query = query.add_columns(source.text).where(source.id == source_id)
+    rows = conn.execute(query).mappings().all()
+    found = _evidence(conn, source_id)
     return [{**r, "evidence": found.get(r["id"], [])} for r in rows]
 
 
-def _evidence(conn: Connection) -> dict[str, list[dict[str, Any]]]:
-    """Every source's evidence entries in curated order: one query for all sources."""
-    rows = conn.execute(
-        select(evidence.source_id, *(evidence[name] for name in EVIDENCE_FIELDS)).order_by(
-            evidence.source_id, evidence.position
-        )
-    ).mappings()
+def list_sources(conn: Connection) -> list[dict[str, Any]]:
+    return _sources(conn)
+
+
+def _evidence(conn: Connection, source_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Sources' evidence entries in curated order: one query for all sources (or the one)."""
+    query = select(evidence.source_id, *(evidence[name] for name in EVIDENCE_FIELDS)).order_by(
+        evidence.source_id, evidence.position
+    )
+    if source_id is not None:
+        query = query.where(evidence.source_id == source_id)
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
+    for row in conn.execute(query).mappings():
         by_source[row["source_id"]].append({name: row[name] for name in EVIDENCE_FIELDS})
     return by_source
 
 
 def get_source(conn: Connection, source_id: str) -> dict[str, Any] | None:
-    for row in list_sources(conn):
-        if row["id"] == source_id:
-            row["text"] = conn.execute(
-                select(source.text).where(source.id == source_id)
-            ).scalar_one()
-            return row
-    return None
+    """One source with its full stored text, read by its id (no other source is read)."""
+    rows = _sources(conn, source_id)
+    return rows[0] if rows else None
 
 
 def list_topics(conn: Connection) -> list[dict[str, Any]]:
@@ -321,6 +324,53 @@ def known_units(conn: Connection) -> list[str]:
     return list(conn.execute(select(quantity.unit).distinct().order_by(quantity.unit)).scalars())
 
 
+# The SECURITY DEFINER wrapper deploy/postgres/replication.sql installs: pg_stat_wal_receiver
+# shows its details only to superusers and pg_read_all_stats, not to the SELECT-only reader.
+_RECEIVER = "public.bilateral_wal_receiver()"
+
+
+@dataclass(frozen=True)
+class Replication:
+    """Where this copy stands; `None` means unknown (e.g. the wrapper function is missing)."""
+
+    replica: bool
+    writer_reachable: bool | None
+    replay_lag_seconds: float | None
+    wal_pending_bytes: int | None
+
+    @property
+    def caught_up(self) -> bool:
+        """Nothing newer can exist elsewhere: the writer's own copy, or a replica streaming from
+        it with everything it received replayed."""
+        return not self.replica or (self.writer_reachable is True and self.wal_pending_bytes == 0)
+
+
+WRITER_COPY = Replication(False, True, 0.0, 0)
+
+
+def replication_status(conn: Connection) -> Replication:
+    """Ask Postgres whether it is a standby, how far replay trails, and whether it streams."""
+    if conn.dialect.name != "postgresql":
+        return WRITER_COPY
+    row = conn.execute(
+        text(
+            "SELECT pg_is_in_recovery() AS replica,"
+            " pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) AS pending,"
+            " extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS since_replay,"
+            f" to_regprocedure('{_RECEIVER}') IS NOT NULL AS has_receiver"
+        )
+    ).one()
+    if not row.replica:
+        return WRITER_COPY
+    pending = None if row.pending is None else max(0, int(row.pending))
+    streaming: bool | None = None
+    if row.has_receiver:
+        status = conn.execute(text(f"SELECT status FROM {_RECEIVER}")).scalar()
+        streaming = status == "streaming"
+    lag = 0.0 if pending == 0 else (None if row.since_replay is None else float(row.since_replay))
+    return Replication(True, streaming, lag, pending)
+
+
 def dataset_info(conn: Connection) -> dict[str, Any] | None:
     row = conn.execute(select(dataset.version, dataset.ingested_at, dataset.claims)).mappings()
     first = row.first()
@@ -331,9 +381,6 @@ def entity_aliases(conn: Connection) -> dict[str, str]:
     """Every (lower-cased) name an entity is known by, and the entity's id."""
     alias = ENTITY_ALIAS.c
     return dict(conn.execute(select(alias.alias, alias.entity_id)).all())
-
-
-FACETS = ("topic", "source", "country", "year", "entity", "kind")
 
 
 def facet_counts(
@@ -390,30 +437,50 @@ def _facet_value(facet: str, value: Any) -> Any:
     return int(value) if facet == "year" else value
 
 
-def list_entities(conn: Connection, kind: str | None = None) -> list[dict[str, Any]]:
-    counts = (
-        select(claim_entity.entity_id, func.count().label("claims"))
-        .group_by(claim_entity.entity_id)
-        .subquery()
+def _entities(
+    conn: Connection, kind: str | None = None, entity_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Entities with their claim counts and aliases: every one (of a kind), or the one asked."""
+    counts = select(claim_entity.entity_id, func.count().label("claims"))
+    aliases_query = select(ENTITY_ALIAS.c.written, ENTITY_ALIAS.c.entity_id).order_by(
+        ENTITY_ALIAS.c.alias
     )
+    if entity_id is not None:
+        counts = counts.where(claim_entity.entity_id == entity_id)
+        aliases_query = aliases_query.where(ENTITY_ALIAS.c.entity_id == entity_id)
+    counted = counts.group_by(claim_entity.entity_id).subquery()
     query = (
         select(
-            entity.id, entity.name, entity.kind, func.coalesce(counts.c.claims, 0).label("claims")
+            entity.id, entity.name, entity.kind, func.coalesce(counted.c.claims, 0).label("claims")
         )
-        .outerjoin(counts, counts.c.entity_id == entity.id)
+        .outerjoin(counted, counted.c.entity_id == entity.id)
         .order_by(entity.id)
     )
     if kind:
         query = query.where(entity.kind == kind)
+    if entity_id is not None:
+        query = query.where(entity.id == entity_id)
     rows = [dict(r) for r in conn.execute(query).mappings()]
+    if not rows:
+        return rows
     aliases: dict[str, list[str]] = defaultdict(list)
-    for written, entity_id in conn.execute(
-        select(ENTITY_ALIAS.c.written, ENTITY_ALIAS.c.entity_id).order_by(ENTITY_ALIAS.c.alias)
-    ):
-        aliases[entity_id].append(written)
+    for written, alias_of in conn.execute(aliases_query):
+        aliases[alias_of].append(written)
     for row in rows:
         row["aliases"] = aliases[row["id"]]
     return rows
+
+
+def list_entities(conn: Connection, kind: str | None = None) -> list[dict[str, Any]]:
+    return _entities(conn, kind)
+
+
+def get_entity(conn: Connection, entity_id: str) -> dict[str, Any] | None:
+    """One entity by its id, with its aliases, claim count and the ids of its claims."""
+    rows = _entities(conn, entity_id=entity_id)
+    if not rows:
+        return None
+    return {**rows[0], "claim_ids": claim_ids_for_entity(conn, entity_id)}
 
 
 def claim_ids_for_entity(conn: Connection, entity_id: str) -> list[str]:
@@ -428,6 +495,12 @@ def claim_ids_for_entity(conn: Connection, entity_id: str) -> list[str]:
 
 def list_figures(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(select(FIGURE).order_by(FIGURE.c.id)).mappings()]
+
+
+def get_figure(conn: Connection, figure_id: str) -> dict[str, Any] | None:
+    """One curated figure by its id (its statements: figure_statements(conn, figure_id))."""
+    row = conn.execute(select(FIGURE).where(FIGURE.c.id == figure_id)).mappings().first()
+    return dict(row) if row else None
 
 
 def figure_statements(conn: Connection, figure_id: str | None = None) -> list[dict[str, Any]]:

@@ -12,8 +12,7 @@ evicts them).
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -22,30 +21,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.negotiation import MEDIA_TYPES, negotiate, offered_for
 from app.api.problems import problem_response
+from app.catalog import DatasetStamp
 from app.lru import Lru
 
-DatasetStamp = tuple[str, datetime]
+StampSource = Callable[[], Awaitable[DatasetStamp | None]]
+# The headers naming the dataset a body was read from (app.api.freshness adds them to every /v1
+# answer; a route that knows its body's dataset sets them itself).
+VERSION_HEADER = "x-dataset-version"
+INGESTED_AT_HEADER = "x-dataset-ingested-at"
 UNCACHED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/static")
-
-
-class DatasetStampCache:
-    """(version, ingested_at) of the loaded dataset, re-read at most every `ttl` seconds."""
-
-    def __init__(self, load: Callable[[], DatasetStamp | None], ttl: float = 1.0) -> None:
-        self._load = load
-        self._ttl = ttl
-        self._value: DatasetStamp | None = None
-        self._read_at = float("-inf")
-
-    def get(self) -> DatasetStamp | None:
-        now = time.monotonic()
-        if now - self._read_at > self._ttl:
-            try:
-                self._value = self._load()
-            except Exception:  # database down: serve without validators, /readyz reports it
-                self._value = None
-            self._read_at = now
-        return self._value
 
 
 def _etag(version: str, scope: Scope, chosen: str) -> str:
@@ -95,6 +79,30 @@ async def _not_modified(send: Send, validators: dict[str, str]) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
+def _precondition_holds(request_headers: Headers, etag: str, ingested_at: datetime) -> bool:
+    """Whether a 200 with these validators is answered 304 instead (RFC 9110 §13.2.2: with
+    If-None-Match, If-Modified-Since is not consulted)."""
+    if_none_match = request_headers.get("if-none-match")
+    if if_none_match is not None:
+        return _matches(if_none_match, etag) or any(
+            tag.strip() == "*" for tag in if_none_match.split(",")
+        )
+    since = request_headers.get("if-modified-since")
+    return since is not None and _not_modified_since(since, ingested_at)
+
+
+def _body_stamp(headers: MutableHeaders) -> DatasetStamp | None:
+    """The dataset a route says its body was read from, if it says so."""
+    version = headers.get(VERSION_HEADER)
+    ingested_at = headers.get(INGESTED_AT_HEADER)
+    if version is None or ingested_at is None:
+        return None
+    try:
+        return version, datetime.fromisoformat(ingested_at)
+    except ValueError:
+        return None
+
+
 class HttpCaching:
     """Negotiation, validators, 304s and the response cache, for every cacheable GET.
 
@@ -106,13 +114,13 @@ class HttpCaching:
     def __init__(
         self,
         app: ASGIApp,
-        stamps: DatasetStampCache,
+        stamp: StampSource,
         max_age: int,
         responses: ResponseCache | None = None,
         offered: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.app = app
-        self.stamps = stamps
+        self.stamp = stamp
         self.max_age = max_age
         self.responses = responses or ResponseCache()
         self.offered = offered if offered is not None else {}
@@ -149,7 +157,7 @@ class HttpCaching:
             response.headers["vary"] = "Accept"
             await response(scope, receive, send)
             return
-        stamp = self.stamps.get()
+        stamp = await self.stamp()
         if stamp is None:
             await self.app(scope, receive, send)
             return
@@ -164,11 +172,7 @@ class HttpCaching:
         if if_none_match is not None and _matches(if_none_match, etag):
             await _not_modified(send, validators)
             return
-        if if_none_match is not None:
-            not_modified_if_found = any(tag.strip() == "*" for tag in if_none_match.split(","))
-        else:
-            since = request_headers.get("if-modified-since")
-            not_modified_if_found = since is not None and _not_modified_since(since, ingested_at)
+        not_modified_if_found = _precondition_holds(request_headers, etag, ingested_at)
 
         cache_key = f"{etag}|{request_headers.get('accept-encoding', '')}"
         cached = self.responses.get(cache_key)
@@ -181,28 +185,50 @@ class HttpCaching:
             await send(start)
             await send({"type": "http.response.body", "body": body})
             return
-        await self.app(
-            scope, receive, self._keeping(send, cache_key, validators, not_modified_if_found)
+
+        def revalidated(body: DatasetStamp) -> tuple[dict[str, str], bool]:
+            """Validators and precondition for a body read from a newer dataset than the stamp
+            (an ingest committed within the stamp's second)."""
+            tag = _etag(body[0], scope, chosen)
+            named = {VERSION_HEADER: body[0], INGESTED_AT_HEADER: body[1].isoformat()}
+            found = {"etag": tag, **self._validators_of(body), **named}
+            return found, _precondition_holds(request_headers, tag, body[1])
+
+        keeping = self._keeping(
+            send, cache_key, stamp, validators, not_modified_if_found, revalidated
         )
+        await self.app(scope, receive, keeping)
 
     def _keeping(
-        self, send: Send, cache_key: str, validators: dict[str, str], not_modified: bool
+        self,
+        send: Send,
+        cache_key: str,
+        stamp: DatasetStamp,
+        validators: dict[str, str],
+        not_modified: bool,
+        revalidated: Callable[[DatasetStamp], tuple[dict[str, str], bool]],
     ) -> Send:
         """A `send` that adds the validators to a 200, keeps it for later and, when the
-        request's precondition holds, answers 304 instead of the body."""
+        request's precondition holds, answers 304 instead of the body. A body that names
+        another dataset than `stamp` gets that dataset's validators and is not kept (its key
+        names the stamp's version)."""
         headers_kept: list[tuple[bytes, bytes]] | None = None
         chunks: list[bytes] | None = []
         size = 0
         passing = False
 
         async def wrapped(message: Message) -> None:
-            nonlocal headers_kept, chunks, size, passing
+            nonlocal headers_kept, chunks, size, passing, validators, not_modified
             if message["type"] == "http.response.start":
                 if message["status"] != 200:
                     passing = True
                     await send(message)
                     return
                 headers = MutableHeaders(scope=message)
+                body_stamp = _body_stamp(headers)
+                if body_stamp is not None and body_stamp[0] != stamp[0]:
+                    validators, not_modified = revalidated(body_stamp)
+                    chunks = None
                 for key, value in validators.items():
                     headers[key] = value
                 headers_kept = list(message["headers"])  # before outer layers add theirs
@@ -227,23 +253,3 @@ class HttpCaching:
                 await _not_modified(send, validators)
 
         return wrapped
-
-
-class CountCache:
-    """Totals per filter set, valid for one dataset version (counting is the costly part of a
-    page, and it does not change between ingests)."""
-
-    def __init__(self, stamps: DatasetStampCache, max_entries: int = 4096) -> None:
-        self.stamps = stamps
-        self._items: Lru[tuple[object, object], int] = Lru(max_entries)
-
-    def get_or_compute(self, key: object, compute: Callable[[], int]) -> int:
-        stamp = self.stamps.get()
-        if stamp is None:
-            return compute()
-        full_key = (stamp[0], key)
-        value = self._items.get(full_key)
-        if value is None:
-            value = compute()
-            self._items.put(full_key, value)
-        return value

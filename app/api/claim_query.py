@@ -39,7 +39,7 @@ async def claim_query(
     request: Request, params: Annotated[ClaimFilterParams, Query()]
 ) -> ClaimQuery:
     """Validate the filters (unknown topics, sources and entities are 422s, not empty lists)."""
-    vocabulary: Vocabulary = await request.app.state.vocabulary.get()
+    vocabulary: Vocabulary = await request.app.state.catalog.vocabulary()
     try:
         filters = resolve(dict(params), vocabulary)
     except FilterError as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from datetime import date, datetime
 from tempfile import SpooledTemporaryFile
 from typing import IO, Annotated, Any, Literal, TypeVar
@@ -21,7 +21,6 @@ from typing import IO, Annotated, Any, Literal, TypeVar
 import anyio
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from app.api.negotiation import CSV_SUFFIX, representation
 from app.api.present import link_header, page_link
@@ -145,12 +144,12 @@ async def csv_page(
     request: Request,
     columns: list[str],
     name: str,
-    read: Callable[[Position | None, int], tuple[list[dict[str, Any]], Position | None]],
+    read: Callable[[Position | None, int], Awaitable[tuple[list[dict[str, Any]], Position | None]]],
     start: Position | None,
     rows: int,
     next_token: Callable[[Position], str],
 ) -> StreamingResponse:
-    """At most `rows` rows, read batch by batch (each in a thread, on its own connection) until
+    """At most `rows` rows, read batch by batch (each on a connection of its own) until
     the rows are there, the data ends, or the page's time is up (at least one batch is always
     read, so paging progresses). The page is spooled, then sent with a Link to the rest."""
     settings = request.app.state.settings
@@ -167,7 +166,7 @@ async def csv_page(
         writer.writerow(columns)
         after, written = start, 0
         while True:
-            batch, after = await run_in_threadpool(read, after, min(CSV_BATCH, rows - written))
+            batch, after = await read(after, min(CSV_BATCH, rows - written))
             writer.writerows([_cell(row.get(c)) for c in columns] for row in batch)
             written += len(batch)
             if after is None or written >= rows or time.monotonic() >= deadline:

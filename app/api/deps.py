@@ -1,8 +1,8 @@
-"""Request-scoped dependencies shared by the routes: the DB connection and strict parameters."""
+"""Request-scoped dependencies shared by the routes: the catalog (every read of the dataset)
+and strict parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -10,9 +10,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection
 
 from app.api.problems import ApiProblem, invalid, shorten
+from app.catalog import Catalog
 from app.core.config import Settings
 from app.pagination import MAX_CURSOR_LENGTH
 from app.params import MAX_REPEATS as MAX_REPEATS  # re-exported for the routes
@@ -26,12 +26,13 @@ async def settings(request: Request) -> Settings:
     return current
 
 
-def connection(request: Request) -> Iterator[Connection]:
-    with request.app.state.engine.connect() as conn:
-        yield conn
+async def catalog(request: Request) -> Catalog:
+    """The one way routes read the dataset (built once, in create_app)."""
+    found: Catalog = request.app.state.catalog
+    return found
 
 
-Conn = Annotated[Connection, Depends(connection)]
+CatalogDep = Annotated[Catalog, Depends(catalog)]
 AppSettings = Annotated[Settings, Depends(settings)]
 
 _ALLOWED: dict[int, frozenset[str]] = {}

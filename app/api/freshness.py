@@ -17,67 +17,36 @@ The same layer adds the shared-cache directives (`s-maxage`, `stale-while-revali
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from anyio import to_thread
-from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import queries
-from app.api.caching import DatasetStampCache
+from app.api.caching import INGESTED_AT_HEADER, VERSION_HEADER
 from app.api.problems import problem_response
+from app.catalog import Catalog, DatasetStamp
+from app.queries import WRITER_COPY, Replication, replication_status
+
+__all__ = [  # Replication and its reading live with the other SQL (app.queries)
+    "WRITER_COPY",
+    "DatasetFreshness",
+    "Replication",
+    "cache_directives",
+    "dataset_headers",
+    "is_behind",
+    "parse_marker",
+    "replication_status",
+]
 
 MIN_HEADER = "x-min-dataset-ingested-at"
 MAX_CLOCK_SKEW = timedelta(seconds=60)  # between the ingest host's clock and ours
-# The SECURITY DEFINER wrapper deploy/postgres/replication.sql installs: pg_stat_wal_receiver
-# shows its details only to superusers and pg_read_all_stats, not to the SELECT-only reader.
-_RECEIVER = "public.bilateral_wal_receiver()"
 
 
-@dataclass(frozen=True)
-class Replication:
-    """Where this copy stands; `None` means unknown (e.g. the wrapper function is missing)."""
-
-    replica: bool
-    writer_reachable: bool | None
-    replay_lag_seconds: float | None
-    wal_pending_bytes: int | None
-
-    @property
-    def caught_up(self) -> bool:
-        """Nothing newer can exist elsewhere: the writer's own copy, or a replica streaming from
-        it with everything it received replayed."""
-        return not self.replica or (self.writer_reachable is True and self.wal_pending_bytes == 0)
-
-
-WRITER_COPY = Replication(False, True, 0.0, 0)
-
-
-def replication_status(conn: Connection) -> Replication:
-    """Ask Postgres whether it is a standby, how far replay trails, and whether it streams."""
-    if conn.dialect.name != "postgresql":
-        return WRITER_COPY
-    row = conn.execute(
-        text(
-            "SELECT pg_is_in_recovery() AS replica,"
-            " pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) AS pending,"
-            " extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS since_replay,"
-            f" to_regprocedure('{_RECEIVER}') IS NOT NULL AS has_receiver"
-        )
-    ).one()
-    if not row.replica:
-        return WRITER_COPY
-    pending = None if row.pending is None else max(0, int(row.pending))
-    streaming: bool | None = None
-    if row.has_receiver:
-        status = conn.execute(text(f"SELECT status FROM {_RECEIVER}")).scalar()
-        streaming = status == "streaming"
-    lag = 0.0 if pending == 0 else (None if row.since_replay is None else float(row.since_replay))
-    return Replication(True, streaming, lag, pending)
+def dataset_headers(stamp: DatasetStamp) -> dict[str, str]:
+    """The headers that name a dataset: its version and its ingest time (RFC 3339, UTC)."""
+    return {VERSION_HEADER: stamp[0], INGESTED_AT_HEADER: _utc(stamp[1]).isoformat()}
 
 
 def parse_marker(value: str | None, http_date: bool = False) -> datetime | None:
@@ -114,26 +83,23 @@ class DatasetFreshness:
     def __init__(
         self,
         app: ASGIApp,
-        stamps: DatasetStampCache,
-        engine: Engine,
+        catalog: Catalog,
         shared_cache: str = "",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.app = app
-        self.stamps = stamps
-        self.engine = engine
+        self.catalog = catalog
         self.shared_cache = shared_cache
         self.clock = clock
 
-    def _fresh_look(self) -> tuple[datetime | None, Replication]:
-        """The dataset and replication state right now (past the stamp cache's second)."""
+    async def _fresh_look(self) -> tuple[datetime | None, Replication]:
+        """The dataset and replication state right now (past the stamp's second)."""
         try:
-            with self.engine.connect() as conn:
-                status = replication_status(conn)
-                info = queries.dataset_info(conn)
+            ready = await self.catalog.readiness()
         except SQLAlchemyError:  # unreachable: the route answers 503 for that itself
             return None, WRITER_COPY
-        return (None if info is None else _utc(info["ingested_at"])), status
+        info = ready.info
+        return (None if info is None else _utc(info["ingested_at"])), ready.replication
 
     @staticmethod
     def _markers(headers: Headers, ingested_at: datetime) -> list[tuple[datetime, datetime]]:
@@ -164,9 +130,9 @@ class DatasetFreshness:
         ):
             await self.app(scope, receive, send)
             return
-        stamp = self.stamps.get()
+        stamp = await self.catalog.dataset_stamp()
         if stamp is not None and self._newer_than(Headers(scope=scope), _utc(stamp[1])):
-            ingested_at, status = await to_thread.run_sync(self._fresh_look)
+            ingested_at, status = await self._fresh_look()
             if ingested_at is not None and self._behind(Headers(scope=scope), ingested_at, status):
                 detail = (
                     f"this copy holds the dataset ingested at {ingested_at.isoformat()}; "
@@ -184,8 +150,8 @@ class DatasetFreshness:
         async def send_named(message: Message) -> None:
             if message["type"] == "http.response.start" and stamp is not None:
                 out = MutableHeaders(scope=message)
-                out["x-dataset-version"] = stamp[0]
-                out["x-dataset-ingested-at"] = _utc(stamp[1]).isoformat()
+                if VERSION_HEADER not in out:  # else the route named its body's dataset
+                    out.update(dataset_headers(stamp))
                 control = out.get("cache-control", "")
                 if self.shared_cache and control.startswith("public"):
                     out["cache-control"] = f"{control}, {self.shared_cache}"

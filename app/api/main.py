@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
-from datetime import UTC
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
@@ -14,29 +12,19 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
-from sqlalchemy import Engine
 
-from app import queries
 from app.api import access_log, openapi, problems
 from app.api.access_log import AccessLog
-from app.api.caching import (
-    CountCache,
-    DatasetStamp,
-    DatasetStampCache,
-    HttpCaching,
-    ResponseCache,
-)
+from app.api.caching import HttpCaching, ResponseCache
 from app.api.csv_export import CSV_LISTS, ExportSlots
 from app.api.freshness import DatasetFreshness, cache_directives
 from app.api.methods import ReadOnlyMethods
 from app.api.negotiation import offers
-from app.api.reader import Reader
 from app.api.request_guard import RequestGuard
-from app.api.routes import catalog, claims, entities, figures, health, index
+from app.api.routes import claims, entities, figures, health, index, sources
 from app.api.security import SecurityHeaders
-from app.api.vocabulary import VocabularyCache
+from app.catalog import Catalog
 from app.core.config import Settings
-from app.db import reader_engine
 from app.pagination import CursorSigner
 
 DESCRIPTION = """
@@ -95,20 +83,6 @@ def _acceptable_request_id(value: str) -> bool:
     return bool(_REQUEST_ID.fullmatch(value))
 
 
-def _stamp_loader(engine: Engine) -> Callable[[], DatasetStamp | None]:
-    def load() -> DatasetStamp | None:
-        with engine.connect() as conn:
-            info = queries.dataset_info(conn)
-        if info is None:
-            return None
-        ingested_at = info["ingested_at"]
-        if ingested_at.tzinfo is None:
-            ingested_at = ingested_at.replace(tzinfo=UTC)
-        return info["version"], ingested_at
-
-    return load
-
-
 def _cursor_secret(settings: Settings) -> bytes:
     """The configured secret; else one for this process only (`bilateral serve` sets one that
     its workers share, so a cursor works on whichever worker the next request reaches)."""
@@ -135,17 +109,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
-    app.state.engine = reader_engine(settings.reader_url, settings.query_timeout_ms)
-    app.state.reader = Reader(app.state.engine)
-    stamps = DatasetStampCache(_stamp_loader(app.state.engine))
-    app.state.stamps = stamps
+    catalog = Catalog.from_settings(settings)
+    app.state.catalog = catalog  # routes reach it through app.api.deps.CatalogDep
     app.state.cursors = CursorSigner(_cursor_secret(settings))
     app.state.csv_slots = ExportSlots(settings.csv_concurrency)
-    app.state.vocabulary = VocabularyCache(stamps, app.state.reader)
-    app.state.counts = CountCache(stamps, max_entries=settings.response_cache_entries)
     problems.install(app)
-    openapi.install(app, settings, openapi.api_version())
-    routers = (claims, catalog, entities, figures, health, index)
+    openapi.install(app, settings, openapi.api_version(), catalog)
+    routers = (claims, sources, entities, figures, health, index)
     for router in (module.router for module in routers):
         app.include_router(router)
     registry = CollectorRegistry()  # one per app: tests and workers never share counters
@@ -158,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # outside it adds per-request headers (CORS, security, request id) to hits and 304s alike.
     app.add_middleware(
         HttpCaching,
-        stamps=stamps,
+        stamp=catalog.dataset_stamp,
         max_age=settings.cache_max_age,
         responses=ResponseCache(max_entries=settings.response_cache_entries),
         offered=offers(CSV_LISTS),
@@ -168,8 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # security-header layers like any other answer.
     app.add_middleware(
         DatasetFreshness,
-        stamps=stamps,
-        engine=app.state.engine,
+        catalog=catalog,
         shared_cache=cache_directives(
             settings.cache_s_maxage,
             settings.cache_stale_while_revalidate,

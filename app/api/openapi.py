@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
@@ -25,6 +25,7 @@ from fastapi.routing import APIRoute
 
 from app.api.caching import UNCACHED_PREFIXES
 from app.api.problems import KINDS, PROBLEM_JSON, problem_body
+from app.catalog import Catalog
 from app.core.config import Settings
 from app.vocabulary import COUNTRIES, Vocabulary
 
@@ -162,16 +163,31 @@ class _Built:
     document: dict[str, Any]
 
 
-def install(app: FastAPI, settings: Settings, api_version: str) -> None:
+T = TypeVar("T")
+
+
+def _on_own_loop(run: Callable[[], Awaitable[T]]) -> T:
+    """Await `run()` on an event loop of its own, in a thread (the caller, FastAPI's
+    synchronous app.openapi(), may be inside one)."""
+
+    async def main() -> T:
+        return await run()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
+def install(app: FastAPI, settings: Settings, api_version: str, catalog: Catalog) -> None:
     """Replace app.openapi with the corrected document, rebuilt when the dataset changes."""
     built: list[_Built] = []
 
     def openapi() -> dict[str, Any]:
-        stamp = app.state.vocabulary.stamps.get()
+        stamp = _on_own_loop(catalog.dataset_stamp)
         key = stamp[0] if stamp else None
         if built and built[0].key == key and key is not None:
             return built[0].document
-        document = build(app, settings, api_version, _fetch if key is not None else None)
+        fetch = _fetch if key is not None else None
+        document = build(app, settings, api_version, fetch, _vocabulary(catalog))
         built[:] = [_Built(key, document)]
         app.openapi_schema = document
         return document
@@ -183,7 +199,11 @@ Fetcher = Callable[[FastAPI, list[str]], dict[str, httpx.Response]]
 
 
 def build(
-    app: FastAPI, settings: Settings, api_version: str, fetch: Fetcher | None
+    app: FastAPI,
+    settings: Settings,
+    api_version: str,
+    fetch: Fetcher | None,
+    vocabulary: Vocabulary | None = None,
 ) -> dict[str, Any]:
     doc = get_openapi(
         title=app.title,
@@ -195,7 +215,6 @@ def build(
         servers=SERVERS,
     )
     doc["security"] = []
-    vocabulary = _vocabulary(app)
     op_ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
     answers = _answers(app, fetch, op_ids)
     components = doc.setdefault("components", {})
@@ -210,10 +229,9 @@ def build(
     return doc
 
 
-def _vocabulary(app: FastAPI) -> Vocabulary | None:
+def _vocabulary(catalog: Catalog) -> Vocabulary | None:
     try:
-        with app.state.engine.connect() as conn:
-            return Vocabulary.read(conn)
+        return _on_own_loop(catalog.vocabulary)
     except Exception:  # no database or no dataset: the document is still served, without enums
         return None
 
@@ -227,8 +245,7 @@ def _fetch(app: FastAPI, urls: list[str]) -> dict[str, httpx.Response]:
         async with httpx.AsyncClient(transport=transport, base_url="http://openapi") as client:
             return {url: await client.get(url, headers=headers) for url in urls}
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, run()).result()
+    return _on_own_loop(run)
 
 
 def _answers(app: FastAPI, fetch: Fetcher | None, op_ids: list[str]) -> dict[str, httpx.Response]:

@@ -43,12 +43,6 @@ def page_link(request: Request, **params: str) -> str:
     return f"{base}{url.path}?{url.query}"
 
 
-def dataset_version(request: Request) -> str:
-    """The loaded dataset's version (cursors are signed per version); "" if unknown."""
-    stamp = request.app.state.stamps.get()
-    return stamp[0] if stamp else ""
-
-
 def link_header(next_url: str | None) -> dict[str, str]:
     """The RFC 8288 Link header for a next page (none on the last page)."""
     return {"Link": f'<{next_url}>; rel="next"'} if next_url else {}

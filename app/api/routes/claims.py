@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request, Response
 from pydantic import Field
-from sqlalchemy import Connection, Engine
 
-from app import queries
 from app.api.claim_query import ClaimQuery, claim_query
 from app.api.csv_export import add_csv_twin, csv_page, wants_csv
-from app.api.deps import MAX_REPEATS, CommaList, PageParams, api_router, not_found
-from app.api.present import claim_page, dataset_version, json_response, link_header, page_link
+from app.api.deps import MAX_REPEATS, CatalogDep, CommaList, PageParams, api_router, not_found
+from app.api.freshness import dataset_headers
+from app.api.present import claim_page, json_response, link_header, page_link
 from app.api.problems import ApiProblem, invalid
-from app.api.reader import Reader
 from app.api.schemas import NOT_FOUND, ClaimOut, ClaimPage
-from app.filters import ClaimFilters, counts_per_source_suffice
+from app.catalog import Catalog, version_of
+from app.filters import ClaimFilters
 from app.pagination import Cursor, CursorSigner, InvalidCursor
 from app.terms import SLUG_PATTERN
 
@@ -80,13 +79,12 @@ def _csv_row(claim: dict[str, Any]) -> dict[str, Any]:
 
 
 def _claim_rows(
-    engine: Engine, filters: ClaimFilters, sort: str
-) -> Callable[[Cursor | None, int], tuple[list[dict[str, Any]], Cursor | None]]:
-    """A reader of CSV rows in keyset batches, each batch on a short-lived connection."""
+    catalog: Catalog, filters: ClaimFilters, sort: str
+) -> Callable[[Cursor | None, int], Awaitable[tuple[list[dict[str, Any]], Cursor | None]]]:
+    """A reader of CSV rows in keyset batches."""
 
-    def read(after: Cursor | None, count: int) -> tuple[list[dict[str, Any]], Cursor | None]:
-        with engine.connect() as conn:
-            documents, next_cursor = queries.list_claims(conn, filters, sort, count, after)
+    async def read(after: Cursor | None, count: int) -> tuple[list[dict[str, Any]], Cursor | None]:
+        documents, next_cursor = await catalog.claim_batch(filters, sort, after, count)
         return [_csv_row(json.loads(document)) for document in documents], next_cursor
 
     return read
@@ -94,6 +92,7 @@ def _claim_rows(
 
 async def _page(
     request: Request,
+    catalog: Catalog,
     query: ClaimQuery,
     page: PageParams,
     sort: str,
@@ -104,54 +103,46 @@ async def _page(
     if sort == "relevance" and not query.filters.q:
         raise invalid("sort", "sort=relevance needs a full-text query q", sort)
     signer: CursorSigner = request.app.state.cursors
-    version = dataset_version(request)
+    version = version_of(await catalog.dataset_stamp()) or ""
     if page.cursor and not version:  # cannot check the cursor: say so, do not call it forged
         raise ApiProblem("not-ready", "the dataset version cannot be read", {"Retry-After": "1"})
     try:
         after = signer.decode(page.cursor, sort, version) if page.cursor else None
     except InvalidCursor as exc:
         raise invalid("cursor", str(exc), page.cursor, "invalid-cursor") from exc
-    reader: Reader = request.app.state.reader
     filters = query.filters
     if csv:
         rows = min(page.limit or settings.csv_max_rows, settings.csv_max_rows)
-        read_rows = _claim_rows(reader.engine, filters, sort)
+        read_rows = _claim_rows(catalog, filters, sort)
         name = "timeline" if filters.dated else "claims"
         return await csv_page(
             request, CSV_COLUMNS, name, read_rows, after, rows, lambda c: signer.encode(c, version)
         )
     limit = page.page_size(settings)
-
-    def read(conn: Connection) -> tuple[int, list[str], Cursor | None, dict[str, Any] | None]:
-        total = request.app.state.counts.get_or_compute(
-            filters, lambda: queries.count_claims(conn, filters)
-        )
-        # With no match, walking the listing index would visit every claim to find nothing.
-        documents, next_cursor = (
-            queries.list_claims(conn, filters, sort, limit, after) if total else ([], None)
-        )
-        counts = queries.facet_counts(conn, filters, facets) if facets else None
-        return total, documents, next_cursor, counts
-
-    quick = not (filters.q or facets) and counts_per_source_suffice(filters)
-    total, documents, next_cursor, facet_counts = await reader(read, quick)
-    token = signer.encode(next_cursor, version) if next_cursor else None
+    found = await catalog.claims_page(filters, sort, limit, after, facets or ())
+    # The page names the dataset it was read from: just after an ingest that may be newer
+    # than the stamp the cursor was checked with (the next cursor is signed for the page's).
+    if found.stamp is not None:
+        version = found.stamp[0]
+    token = signer.encode(found.next_cursor, version) if found.next_cursor else None
     next_url = page_link(request, cursor=token) if token else None
     fields: dict[str, Any] = {
-        "total": total,
+        "total": found.total,
         "limit": limit,
         "next_cursor": token,
         "next": next_url,
     }
-    if facet_counts is not None:
-        fields["facets"] = facet_counts
-    body = claim_page(documents, query.search_words, **fields)
-    return json_response(body, link_header(next_url))
+    if found.facets is not None:
+        fields["facets"] = found.facets
+    body = claim_page(found.documents, query.search_words, **fields)
+    named = dataset_headers(found.stamp) if found.stamp is not None else {}
+    return json_response(body, {**link_header(next_url), **named})
 
 
 @router.get("/claims", response_model=ClaimPage)
 async def list_claims(
     request: Request,
+    catalog: CatalogDep,
     query: Annotated[ClaimQuery, Depends(claim_query)],
     page: Annotated[ClaimPageParams, Depends(_claim_page)],
     csv: Annotated[bool, Depends(wants_csv)],
@@ -163,19 +154,21 @@ async def list_claims(
     As CSV: `/v1/claims.csv`, in pages of up to CSV_MAX_ROWS rows.
     """
     sort = page.sort or ("relevance" if query.filters.q else "id")
-    return await _page(request, query, page, sort, csv, list(dict.fromkeys(page.facet)))
+    facets = list(dict.fromkeys(page.facet))
+    return await _page(request, catalog, query, page, sort, csv, facets)
 
 
 @router.get("/timeline", response_model=ClaimPage)
 async def get_timeline(
     request: Request,
+    catalog: CatalogDep,
     query: Annotated[ClaimQuery, Depends(claim_query)],
     page: Annotated[PageParams, Depends(_timeline_page)],
     csv: Annotated[bool, Depends(wants_csv)],
 ) -> Any:
     """Claims that state the time they are about, in time order (1833, 1927, 1957, … 2021)."""
     dated = ClaimQuery(query.filters.with_dated(), query.search_words)
-    return await _page(request, dated, page, "period", csv)
+    return await _page(request, catalog, dated, page, "period", csv)
 
 
 add_csv_twin(router, "/claims", list_claims, "Claims")
@@ -184,12 +177,11 @@ add_csv_twin(router, "/timeline", get_timeline, "The timeline")
 
 @router.get("/claims/{claim_id}", response_model=ClaimOut, responses=NOT_FOUND)
 async def get_claim(
-    request: Request,
+    catalog: CatalogDep,
     claim_id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=120, description="Claim id")],
 ) -> Response:
     """One claim, with its quote, offsets, source and citation."""
-    reader: Reader = request.app.state.reader
-    documents = await reader(lambda conn: queries.claim_documents(conn, [claim_id]))
-    if not documents:
+    document = await catalog.claim(claim_id)
+    if document is None:
         raise not_found("claim", claim_id)
-    return json_response(documents[0])
+    return json_response(document)

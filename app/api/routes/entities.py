@@ -5,29 +5,25 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query, Request
-from sqlalchemy import Connection
+from fastapi import Depends, Path, Query
 
-from app import queries
 from app.api.claim_query import NO_CONTROL_CHARACTERS
 from app.api.csv_export import add_csv_twin, csv_response, wants_csv
-from app.api.deps import Conn, api_router, not_found
-from app.api.reader import Reader
+from app.api.deps import CatalogDep, api_router, not_found
 from app.api.schemas import NOT_FOUND, EntityDetail, EntityPage, whole_list
 from app.terms import EntityKind
-from app.vocabulary import Vocabulary
 
 router = api_router(prefix="/v1", tags=["entities"])
 
 
 @router.get("/entities", response_model=EntityPage)
-def list_entities(
-    conn: Conn,
+async def list_entities(
+    catalog: CatalogDep,
     csv: Annotated[bool, Depends(wants_csv)],
     kind: Annotated[EntityKind | None, Query(description="Only entities of this kind")] = None,
 ) -> Any:
     """Organizations, agreements, people, programs… with their aliases and claim counts."""
-    rows = queries.list_entities(conn, kind)
+    rows = await catalog.entities(kind)
     if csv:
         return csv_response(rows, ["id", "name", "kind", "aliases", "claims"], "entities")
     return whole_list(rows)
@@ -35,7 +31,7 @@ def list_entities(
 
 @router.get("/entities/{entity}", response_model=EntityDetail, responses=NOT_FOUND)
 async def get_entity(
-    request: Request,
+    catalog: CatalogDep,
     entity: Annotated[
         str,
         Path(
@@ -46,18 +42,12 @@ async def get_entity(
     ],
 ) -> dict[str, Any]:
     """One entity (found by id, name or any alias) and every claim about it."""
-    vocabulary: Vocabulary = await request.app.state.vocabulary.get()
-    entity_id = vocabulary.entity_id(entity)
-    if entity_id is None:
+    entity_id = (await catalog.vocabulary()).entity_id(entity)
+    found = None if entity_id is None else await catalog.entity(entity_id)
+    if found is None:  # an unknown name, or an entity an ingest removed since
         raise not_found("entity", entity)
-
-    def read(conn: Connection) -> dict[str, Any]:
-        row = next(r for r in queries.list_entities(conn) if r["id"] == entity_id)
-        documents = queries.claim_documents(conn, queries.claim_ids_for_entity(conn, entity_id))
-        return {**row, "claim_items": [json.loads(d) for d in documents]}
-
-    reader: Reader = request.app.state.reader
-    return await reader(read, quick=False)
+    documents = found.pop("claim_documents")
+    return {**found, "claim_items": [json.loads(d) for d in documents]}
 
 
 add_csv_twin(router, "/entities", list_entities, "Entities")

@@ -3,18 +3,17 @@ agree? Also as a small SVG chart (`.svg` or `?format=svg`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request, Response
-from sqlalchemy import Connection
 
-from app import figure_chart, figures, queries
+from app import figure_chart, figures
 from app.api.csv_export import add_csv_twin, csv_response, wants_csv
-from app.api.deps import Conn, api_router, not_found
+from app.api.deps import CatalogDep, api_router, not_found
 from app.api.negotiation import MEDIA_TYPES, offer_pattern, representation
 from app.api.present import source_summary
 from app.api.schemas import NOT_FOUND, FigureOut, FigurePage, whole_list
+from app.catalog import Catalog, FigureRows
 from app.citation import cite
 from app.claim_document import period_json
 from app.terms import SLUG_PATTERN
@@ -54,7 +53,8 @@ def _statement(row: dict[str, Any], dimension: str) -> dict[str, Any]:
     }
 
 
-def _figure(figure: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _figure(found: FigureRows) -> dict[str, Any]:
+    figure, rows = found.figure, found.statements
     dimension = figure["dimension"]
     verdict = figures.judge(rows, figures.Figure(figure["behaviour"], figure["time_window"]))
     lines = figures.series(rows)
@@ -81,11 +81,11 @@ def _figure(figure: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any
     }
 
 
-def _one_figure(conn: Connection, figure_id: str) -> dict[str, Any]:
-    figure = next((f for f in queries.list_figures(conn) if f["id"] == figure_id), None)
-    if figure is None:
+async def _one_figure(catalog: Catalog, figure_id: str) -> dict[str, Any]:
+    found = await catalog.figure(figure_id)
+    if found is None:
         raise not_found("figure", figure_id)
-    return _figure(figure, queries.figure_statements(conn, figure_id))
+    return _figure(found)
 
 
 def _svg(figure: dict[str, Any]) -> Response:
@@ -93,13 +93,10 @@ def _svg(figure: dict[str, Any]) -> Response:
 
 
 @router.get("/figures", response_model=FigurePage)
-def list_figures(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
+async def list_figures(catalog: CatalogDep, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """Every curated figure with its verdict: `consistent`, `single_source`,
     `changed_over_time`, `conflicting` or `undetermined` (docs/figures.md)."""
-    by_figure: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in queries.figure_statements(conn):
-        by_figure[row["figure_id"]].append(row)
-    out = [_figure(f, by_figure[f["id"]]) for f in queries.list_figures(conn)]
+    out = [_figure(found) for found in await catalog.figures()]
     if csv:
         rows = [{**f, "statements": [s["claim_id"] for s in f["statements"]]} for f in out]
         columns = ["id", "name", "dimension", "behaviour", "verdict", "reason", "statements"]
@@ -114,9 +111,9 @@ def list_figures(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     responses=SVG_RESPONSES,
     summary="Get Figure Chart",
 )
-def get_figure_svg(conn: Conn, figure_id: FigureId) -> Response:
+async def get_figure_svg(catalog: CatalogDep, figure_id: FigureId) -> Response:
     """The figure's series as an SVG chart: one panel per unit, each point labelled by source."""
-    return _svg(_one_figure(conn, figure_id))
+    return _svg(await _one_figure(catalog, figure_id))
 
 
 @router.get(
@@ -124,9 +121,9 @@ def get_figure_svg(conn: Conn, figure_id: FigureId) -> Response:
     response_model=FigureOut,
     responses=NOT_FOUND,
 )
-def get_figure(
+async def get_figure(
     request: Request,
-    conn: Conn,
+    catalog: CatalogDep,
     figure_id: FigureId,
     format: Annotated[
         Literal["json", "svg"] | None,
@@ -141,7 +138,7 @@ def get_figure(
 ) -> Any:
     """One figure: every statement of it as a series in as-of order (value, unit, as-of time and
     the rule that gave it, source, quote), every compared pair and the verdict with its reason."""
-    figure = _one_figure(conn, figure_id)
+    figure = await _one_figure(catalog, figure_id)
     # the one negotiation decision (format, else Accept) made before the route ran
     return _svg(figure) if representation(request.scope) == "svg" else figure
 

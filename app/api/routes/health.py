@@ -9,9 +9,7 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import queries
-from app.api.deps import Conn, api_router
-from app.api.freshness import replication_status
+from app.api.deps import CatalogDep, api_router
 from app.api.problems import ApiProblem
 from app.api.schemas import Health, Ready
 
@@ -39,14 +37,14 @@ async def get_health() -> dict[str, str]:
     "/readyz",
     response_model=Ready,
 )
-def get_readiness(conn: Conn) -> dict[str, Any]:
+async def get_readiness(catalog: CatalogDep) -> dict[str, Any]:
     """The database answers and holds a dataset; on a replica, how fresh it is (a replica that
     lost its primary stays ready: reads go on with the last dataset)."""
     try:
-        info = queries.dataset_info(conn)
-        replication = replication_status(conn)
+        ready = await catalog.readiness()
     except SQLAlchemyError as exc:
         raise ApiProblem("not-ready", "database unreachable or not migrated") from exc
+    info, replication = ready.info, ready.replication
     if info is None:
         raise ApiProblem("not-ready", "no dataset loaded: run `bilateral ingest`")
     return {

@@ -6,17 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import Path, Request
 
-from app.api.deps import api_router, not_found
+from app.api.deps import CatalogDep, api_router, not_found
 from app.api.openapi import api_version
 from app.api.problems import KINDS, PROBLEM_PATH, ProblemKind
 from app.api.schemas import NOT_FOUND, ApiIndex, ErrorKind, ErrorKindPage, whole_list
+from app.catalog import Catalog
 
 router = api_router()
 COLLECTIONS = ("claims", "timeline", "sources", "topics", "entities", "figures")
 
 
-def _index(request: Request) -> dict[str, Any]:
-    stamp = request.app.state.vocabulary.stamps.get()
+async def _index(request: Request, catalog: Catalog) -> dict[str, Any]:
+    stamp = await catalog.dataset_stamp()
     links = {name: f"/v1/{name}" for name in COLLECTIONS}
     links["problems"] = PROBLEM_PATH
     if request.app.openapi_url:
@@ -31,15 +32,15 @@ def _index(request: Request) -> dict[str, Any]:
 
 
 @router.get("/", response_model=ApiIndex, tags=["index"])
-async def get_root(request: Request) -> dict[str, Any]:
+async def get_root(request: Request, catalog: CatalogDep) -> dict[str, Any]:
     """The front door: links to every collection, the docs and the loaded dataset's version."""
-    return _index(request)
+    return await _index(request, catalog)
 
 
 @router.get("/v1", response_model=ApiIndex, tags=["index"])
-async def get_index(request: Request) -> dict[str, Any]:
+async def get_index(request: Request, catalog: CatalogDep) -> dict[str, Any]:
     """The index of version 1 (the same links as `/`)."""
-    return _index(request)
+    return await _index(request, catalog)
 
 
 def _problem_type(kind: ProblemKind) -> dict[str, Any]:

@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path
 
-from app import queries
 from app.api.csv_export import add_csv_twin, csv_response, wants_csv
-from app.api.deps import Conn, api_router, not_found
+from app.api.deps import CatalogDep, api_router, not_found
 from app.api.schemas import (
     NOT_FOUND,
     SourcePage,
@@ -29,30 +28,30 @@ SOURCE_COLUMNS = [
 
 
 @router.get("/sources", response_model=SourcePage, tags=["sources"])
-def list_sources(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
+async def list_sources(catalog: CatalogDep, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """Every source document with its provenance and claim count."""
-    rows = queries.list_sources(conn)
+    rows = await catalog.sources()
     return csv_response(rows, SOURCE_COLUMNS, "sources") if csv else whole_list(rows)
 
 
 @router.get(
     "/sources/{source_id}", response_model=SourceWithText, tags=["sources"], responses=NOT_FOUND
 )
-def get_source(
-    conn: Conn,
+async def get_source(
+    catalog: CatalogDep,
     source_id: Annotated[str, Path(pattern=SLUG_PATTERN, max_length=120, description="Source id")],
 ) -> dict[str, Any]:
     """One source, including its full stored text (claim offsets index into `text`)."""
-    row = queries.get_source(conn, source_id)
+    row = await catalog.source(source_id)
     if row is None:
         raise not_found("source", source_id)
     return row
 
 
 @router.get("/topics", response_model=TopicPage, tags=["topics"])
-def list_topics(conn: Conn, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
+async def list_topics(catalog: CatalogDep, csv: Annotated[bool, Depends(wants_csv)]) -> Any:
     """The controlled topic vocabulary with the number of claims on each topic."""
-    rows = queries.list_topics(conn)
+    rows = await catalog.topics()
     columns = ["id", "name", "description", "aliases", "claims"]
     return csv_response(rows, columns, "topics") if csv else whole_list(rows)
 
