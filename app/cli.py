@@ -257,7 +257,7 @@ def serve(
     import uvicorn
 
     from app.api.access_log import configure, uvicorn_log_config
-    from app.http_server import HeaderDeadlineH11Protocol
+    from app.http_server import with_header_deadline
 
     settings = Settings()
     workers = workers or settings.workers
@@ -288,7 +288,11 @@ def serve(
         proxy_headers=False,
         # h11 bounds the request line + headers (httptools buffers them without limit); the
         # protocol adds a deadline for them. See README, "Limits".
-        http=HeaderDeadlineH11Protocol if settings.http_parser == "h11" else "httptools",
+        http=(
+            with_header_deadline(settings.header_read_timeout)
+            if settings.http_parser == "h11"
+            else "httptools"
+        ),
         h11_max_incomplete_event_size=settings.max_header_bytes,
         timeout_keep_alive=settings.timeout_keep_alive,
         # With several workers uvicorn kills one that does not answer a health check within

@@ -11,7 +11,8 @@ arrived (an idle keep-alive connection is closed silently, as clients expect).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -20,13 +21,12 @@ REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent
 
 
 class HeaderDeadlineH11Protocol(H11Protocol):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Imported here: a worker unpickles this class before anything else, and uvicorn
-        # kills a worker that does not answer its first health check in time.
-        from app.core.config import get_settings
+    """uvicorn's h11 protocol; `header_timeout` (seconds, HEADER_READ_TIMEOUT) is given by
+    `with_header_deadline`, which binds it for uvicorn."""
 
+    def __init__(self, *args: Any, header_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.header_timeout = get_settings().header_read_timeout
+        self.header_timeout = header_timeout
         self._header_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -63,3 +63,12 @@ class HeaderDeadlineH11Protocol(H11Protocol):
             if self.conn.trailing_data[0]:
                 self.transport.write(REQUEST_TIMEOUT)
             self.transport.close()
+
+
+def with_header_deadline(header_timeout: float) -> type[asyncio.Protocol]:
+    """The protocol class uvicorn is given (`http=`), with the header deadline bound: a partial
+    of a module-level class pickles, so workers started by uvicorn receive it too (uvicorn
+    only calls it, as it would call the class)."""
+    return cast(
+        type[asyncio.Protocol], partial(HeaderDeadlineH11Protocol, header_timeout=header_timeout)
+    )

@@ -129,7 +129,7 @@ def serving(url: str, **settings: Any) -> Iterator[TestClient]:
     _served.append(app)
     with TestClient(app) as test_client:
         yield test_client
-    app.state.engine.dispose()
+    app.state.catalog.dispose()
 
 
 def response_cache(app: Any) -> ResponseCache:

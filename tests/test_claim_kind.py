@@ -226,7 +226,7 @@ def part_of_db(empty_db: str, seeds: Path) -> Iterator[tuple[TestClient, str, st
     app = create_app(Settings(database_url=empty_db))
     with TestClient(app) as client:
         yield client, parent, part
-    app.state.engine.dispose()
+    app.state.catalog.dispose()
 
 
 def test_part_of_a_claim_lists_its_parts_and_none_hides_them(

@@ -4,7 +4,9 @@ error caused by input is never a 503 "unavailable"."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import pickle
 import json
 import urllib.request
 from collections.abc import Iterator
@@ -30,7 +32,8 @@ def _signed(client: TestClient, value: list[Any]) -> str:
     """A token the server's own key signed, carrying any payload (as if the key had leaked)."""
     app: Any = client.app
     signer: CursorSigner = app.state.cursors
-    version = app.state.stamps.get()[0]
+    stamp = asyncio.run(app.state.catalog.dataset_stamp())
+    version = stamp[0]
     payload = base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
     payload = payload.rstrip("=")
     mac = base64.urlsafe_b64encode(signer._mac(payload, version)).decode().rstrip("=")
@@ -146,7 +149,7 @@ def two_workers(seeded_db: str) -> Iterator[Any]:
 
     yield make
     for app in apps:
-        app.state.engine.dispose()
+        app.state.catalog.dispose()
 
 
 def test_a_cursor_works_on_every_worker_sharing_the_secret(two_workers: Any) -> None:
@@ -162,7 +165,10 @@ def test_a_cursor_is_not_called_forged_when_the_version_cannot_be_read(
 ) -> None:
     token = client.get("/v1/claims?limit=2").json()["next_cursor"]
     app: Any = client.app
-    monkeypatch.setattr(app.state.stamps, "get", lambda: None)  # as while the database is down
+    async def unknown() -> None:  # as while the database is down
+        return None
+
+    monkeypatch.setattr(app.state.catalog, "dataset_stamp", unknown)
     response = client.get("/v1/claims", params={"limit": 2, "cursor": token})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
@@ -199,7 +205,9 @@ def test_serve_shares_one_cursor_secret_between_workers(monkeypatch: pytest.Monk
     assert len(secret) >= 32  # set before the workers start, so they inherit it
     assert seen["workers"] == 2
     assert seen["h11_max_incomplete_event_size"] == Settings().max_header_bytes
-    assert seen["http"].__name__ == "HeaderDeadlineH11Protocol"
+    assert seen["http"].func.__name__ == "HeaderDeadlineH11Protocol"
+    assert seen["http"].keywords == {"header_timeout": Settings().header_read_timeout}
+    pickle.dumps(seen["http"])  # workers receive it pickled
 
 
 class _SqlState(Exception):

@@ -35,7 +35,7 @@ def make_client(seeded_db: str) -> Iterator[Any]:
 
     yield make
     for app in apps:
-        app.state.engine.dispose()
+        app.state.catalog.dispose()
 
 
 def _kind(response: Any) -> str:

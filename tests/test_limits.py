@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from app import queries
@@ -38,9 +38,8 @@ def test_timeout_becomes_a_503_problem(
 ) -> None:
     app = create_app(Settings(database_url=seeded_db, query_timeout_ms=200))
 
-    def runaway(conn: object) -> object:
-        with app.state.engine.connect() as c:
-            return c.execute(text(RUNAWAY[backend])).all()
+    def runaway(conn: Connection) -> object:
+        return conn.execute(text(RUNAWAY[backend])).all()
 
     monkeypatch.setattr(queries, "list_topics", runaway)
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -50,7 +49,7 @@ def test_timeout_becomes_a_503_problem(
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert "took too long" in response.json()["detail"]
-    app.state.engine.dispose()
+    app.state.catalog.dispose()
 
 
 def test_unexpected_error_is_a_generic_500_problem(

@@ -223,4 +223,4 @@ def test_limit_bounds_follow_the_settings(seeded_db: str) -> None:
         assert client.get("/v1/claims?limit=30").status_code == 200
         assert client.get("/v1/claims?limit=31").json()["type"] == "/problems/limit-exceeded"
         assert len(client.get("/v1/claims").json()["items"]) == 10
-    app.state.engine.dispose()
+    app.state.catalog.dispose()

@@ -91,7 +91,7 @@ def test_hostile_evidence_round_trips_through_the_database(empty_db: str, seeds:
     app = create_app(Settings(database_url=empty_db))
     with TestClient(app) as client:
         served = client.get("/v1/sources/usdos-2021-neighbors-friends-and-allies").json()
-    app.state.engine.dispose()
+    app.state.catalog.dispose()
     curated = Oracle(seeds).sources["usdos-2021-neighbors-friends-and-allies"]
     assert served["evidence"] == expected_evidence(curated)
     first, second = served["evidence"][:2]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -132,7 +131,3 @@ class Settings(BaseSettings):
     def reader_url(self) -> str:
         return self.api_database_url or self.database_url
 
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()
