@@ -129,7 +129,7 @@ class Catalog:
     ) -> None:
         self.engine = engine
         self._on_loop = engine.dialect.name == "sqlite"
-        self._stamp_ttl = stamp_ttl
+        self.stamp_ttl = stamp_ttl
         self._stamp: DatasetStamp | None = None
         self._stamp_read_at = float("-inf")
         self._vocabulary: VersionCache[str, Vocabulary] = VersionCache(2)
@@ -162,7 +162,7 @@ class Catalog:
         """(version, ingested_at) of the loaded dataset, read again at most every `stamp_ttl`
         seconds; None when no dataset is loaded or the database cannot be reached."""
         now = time.monotonic()
-        if now - self._stamp_read_at > self._stamp_ttl:
+        if now - self._stamp_read_at > self.stamp_ttl:
             self._stamp_read_at = now  # concurrent requests keep the last stamp meanwhile
             try:
                 self._stamp = await self._read(read_stamp, quick=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import pickle
 import json
+import pickle
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +165,7 @@ def test_a_cursor_is_not_called_forged_when_the_version_cannot_be_read(
 ) -> None:
     token = client.get("/v1/claims?limit=2").json()["next_cursor"]
     app: Any = client.app
+
     async def unknown() -> None:  # as while the database is down
         return None
 

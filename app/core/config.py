@@ -130,4 +130,3 @@ class Settings(BaseSettings):
     @property
     def reader_url(self) -> str:
         return self.api_database_url or self.database_url
-
