@@ -105,18 +105,17 @@ def version_of(stamp: DatasetStamp | None) -> str | None:
     return None if stamp is None else stamp[0]
 
 
-def _stamp(info: dict[str, Any] | None) -> DatasetStamp | None:
-    return None if info is None else (info["version"], _utc(info["ingested_at"]))
-
-
 def read_stamp(conn: Connection) -> DatasetStamp | None:
     """The stamp of the dataset this connection sees."""
-    return _stamp(queries.dataset_info(conn))
+    found = queries.dataset_stamp(conn)
+    return None if found is None else (found[0], _utc(found[1]))
 
 
 def _snapshot(conn: Connection) -> None:
     """Make the following reads one snapshot. Postgres already does (REPEATABLE READ); SQLite
-    outside a transaction gives each statement its own, so open a (deferred, read) one."""
+    outside a transaction gives each statement its own, so open a (deferred, read) one. Not
+    for a claims page: its few statements follow each other within microseconds, while BEGIN
+    and ROLLBACK would cost it as much as its dataset stamp."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN")
 
@@ -208,7 +207,6 @@ class Catalog:
         one snapshot. The total is kept per (dataset version, filters)."""
 
         def read(conn: Connection) -> ClaimsPage:
-            _snapshot(conn)
             stamp = read_stamp(conn)
             version = version_of(stamp)
             total = self._totals.get(version, filters)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -369,6 +369,26 @@ def replication_status(conn: Connection) -> Replication:
         streaming = status == "streaming"
     lag = 0.0 if pending == 0 else (None if row.since_replay is None else float(row.since_replay))
     return Replication(True, streaming, lag, pending)
+
+
+def dataset_stamp(conn: Connection) -> tuple[str, datetime] | None:
+    """(version, ingested_at) of the dataset this connection sees, if one is loaded.
+
+    Read with every page of claims, so straight through the driver: SQLAlchemy's execution
+    machinery costs several times this one-row query (the connection's transaction, hence its
+    snapshot, is the same)."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute("SELECT version, ingested_at FROM dataset")
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        return None
+    version, ingested_at = row
+    if isinstance(ingested_at, str):  # SQLite stores it as text
+        ingested_at = datetime.fromisoformat(ingested_at)
+    return str(version), ingested_at
 
 
 def dataset_info(conn: Connection) -> dict[str, Any] | None:
