@@ -6,7 +6,9 @@ representation): links in bodies come from PUBLIC_BASE_URL or are relative, neve
 request's Host. So the validator is computed before the route runs: a matching If-None-Match
 is answered 304 without touching the query at all, and a repeated request is answered from
 memory (the key holds the dataset version, so a new ingest makes old entries unreachable; LRU
-evicts them).
+evicts them). The version is the catalog's dataset stamp, re-read once a second: a route whose
+body comes from a newer dataset (read just after an ingest) says so in `X-Dataset-Version`, and
+the answer then gets that dataset's validators and is not kept.
 """
 
 from __future__ import annotations
