@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -371,3 +373,16 @@ def test_a_claims_page_read_after_an_ingest_names_its_own_dataset(
         assert client.get(url, params={"limit": 1, "cursor": token}).status_code == 200
         assert client.get(url).headers["etag"] == new.headers["etag"]
     catalog.dispose()
+
+
+def test_the_read_path_knows_nothing_of_http() -> None:
+    """app.catalog (and what it imports) never imports the API package."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, app.catalog; print(*sys.modules, sep='\\n')"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout.split()
+    assert "app.catalog" in loaded and "sqlalchemy" in loaded
+    assert not [name for name in loaded if name.startswith(("app.api", "fastapi", "starlette"))]
