@@ -162,11 +162,13 @@ class Catalog:
         seconds; None when no dataset is loaded or the database cannot be reached."""
         now = time.monotonic()
         if now - self._stamp_read_at > self.stamp_ttl:
-            self._stamp_read_at = now  # concurrent requests keep the last stamp meanwhile
+            if self._stamp_read_at != float("-inf"):  # others keep the last stamp meanwhile
+                self._stamp_read_at = now  # (until there is one, each waits for a read)
             try:
-                self._stamp = await self._read(read_stamp, quick=True)
+                stamp = await self._read(read_stamp, quick=True)
             except Exception:  # database down: serve without validators, /readyz reports it
-                self._stamp = None
+                stamp = None
+            self._stamp, self._stamp_read_at = stamp, now
         return self._stamp
 
     async def vocabulary(self) -> Vocabulary:
