@@ -186,6 +186,20 @@ def test_the_dataset_stamp_vocabulary_and_readiness(catalog: Catalog) -> None:
     assert ready.replication.caught_up
 
 
+def test_requests_arriving_before_the_first_stamp_wait_for_it(seeded_db: str) -> None:
+    """Even on Postgres, where the stamp is read in a thread: no early request goes without."""
+    catalog = Catalog.from_settings(Settings(database_url=seeded_db))
+
+    async def many() -> list[Any]:
+        return list(await asyncio.gather(*(catalog.dataset_stamp() for _ in range(5))))
+
+    try:
+        stamps = asyncio.run(many())
+    finally:
+        catalog.dispose()
+    assert stamps[0] is not None and stamps == [stamps[0]] * 5
+
+
 # --- where reads run ---------------------------------------------------------------------------
 
 
