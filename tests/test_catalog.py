@@ -94,7 +94,7 @@ def statements(catalog: Catalog) -> Iterator[Statements]:
 
 
 def test_a_claims_page_has_its_total_items_cursor_and_facets(catalog: Catalog) -> None:
-    arctic = ClaimFilters(topics=("arctic",))
+    arctic = ClaimFilters(topic=("arctic",))
     first = run(lambda: catalog.claims_page(arctic, "id", 2, facets=["topic"]))
     expected = sorted(ORACLE.ids(topic=["arctic"]))
     assert first.total == len(expected)
@@ -111,7 +111,7 @@ def test_a_claims_page_has_its_total_items_cursor_and_facets(catalog: Catalog) -
 
 
 def test_a_page_of_nothing_reads_no_items(catalog: Catalog) -> None:
-    nothing = ClaimFilters(sources=("no-such-source",))
+    nothing = ClaimFilters(source=("no-such-source",))
     assert run(lambda: catalog.claims_page(nothing, "id", 10)) == ClaimsPage(
         0, [], None, None, run(catalog.dataset_stamp)
     )
@@ -226,7 +226,7 @@ def test_quick_sqlite_reads_run_on_the_loop_and_every_other_read_in_a_thread(
     sqlite = backend == "sqlite"
     run(catalog.dataset_stamp)
     catalog.stamp_ttl = 3600.0  # a read's own statements only, not the stamp's now and then
-    plain = ClaimFilters(topics=("arctic",))
+    plain = ClaimFilters(topic=("arctic",))
     quick: list[Callable[[], Awaitable[Any]]] = [
         lambda: catalog.claims_page(plain, "id", 5),  # an index walk, a precomputed total
         lambda: catalog.claim(ORACLE.claims[0].id),
@@ -306,13 +306,13 @@ def test_vocabulary_and_totals_are_read_again_after_an_ingest_and_not_before(
     catalog = Catalog(reader_engine(empty_db, 2000), stamp_ttl=0)  # no second's grace here
     vocabulary_reads = _counting(monkeypatch, Vocabulary, "read")
     counts = _counting(monkeypatch, queries, "count_claims")
-    arctic = ClaimFilters(topics=("arctic",))
+    arctic = ClaimFilters(topic=("arctic",))
     try:
         for _ in range(3):
             run(catalog.vocabulary)
             run(lambda: catalog.claims_page(arctic, "id", 1))
         assert (len(vocabulary_reads), len(counts)) == (1, 1)
-        run(lambda: catalog.claims_page(ClaimFilters(topics=("trade",)), "id", 1))
+        run(lambda: catalog.claims_page(ClaimFilters(topic=("trade",)), "id", 1))
         assert len(counts) == 2  # totals are kept per filter set
 
         before = run(catalog.dataset_stamp)
@@ -336,7 +336,7 @@ def test_totals_are_not_kept_when_the_response_cache_is_off(
     counts = _counting(monkeypatch, queries, "count_claims")
     try:
         for _ in range(3):
-            run(lambda: catalog.claims_page(ClaimFilters(topics=("arctic",)), "id", 1))
+            run(lambda: catalog.claims_page(ClaimFilters(topic=("arctic",)), "id", 1))
     finally:
         catalog.dispose()
     assert len(counts) == 3
