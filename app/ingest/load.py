@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, Table, delete, insert, select, text
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Engine,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    text,
+)
 
 from app import models, search
 from app.ingest.dataset import CuratedSeeds
@@ -100,8 +112,9 @@ def removals_need_consent(summary: IngestSummary) -> bool:
     )
 
 
-def _summarise(conn: Connection, ds: CuratedSeeds, version: str) -> IngestSummary:
-    """What replacing the served dataset (read in `conn`) with `ds` adds, changes and removes."""
+def _changes(conn: Connection, ds: CuratedSeeds) -> tuple[str | None, IngestSummary]:
+    """The served version, and what replacing the served dataset (read in `conn`) with `ds`
+    adds, changes and removes; the summary's version is still to be filled in."""
     previous = conn.execute(select(_DATASET.c.version)).scalar()
     old_claims: dict[str, str] = {}
     source_of: dict[str, str] = {}
@@ -112,9 +125,9 @@ def _summarise(conn: Connection, ds: CuratedSeeds, version: str) -> IngestSummar
     claims = Change.between(old_claims, {c["id"]: c["digest"] for c in ds.claims})
     old_sources = dict(conn.execute(select(models.SOURCE.c.id, models.SOURCE.c.sha256)).all())
     old_entities = dict(conn.execute(select(models.ENTITY.c.id, models.ENTITY.c.name)).all())
-    return IngestSummary(
-        version=version,
-        unchanged=previous == version,
+    summary = IngestSummary(
+        version="",
+        unchanged=False,
         sources=len(ds.sources),
         claims=len(ds.claims),
         topics=len(ds.topics),
@@ -123,6 +136,19 @@ def _summarise(conn: Connection, ds: CuratedSeeds, version: str) -> IngestSummar
         entity_changes=Change.between(old_entities, {e["id"]: e["name"] for e in ds.entities}),
         served_claims=len(old_claims),
     )
+    return previous, summary
+
+
+def _same_ids_and_content(summary: IngestSummary) -> bool:
+    """No claim, source or entity added, changed or removed: most likely the served dataset."""
+    return not any(
+        (change.added, change.changed, change.removed)
+        for change in (summary.claim_changes, summary.source_changes, summary.entity_changes)
+    )
+
+
+class _Unchanged(Exception):
+    """The new dataset turned out to be the served one: roll back, nothing to write."""
 
 
 def write_dataset(
@@ -132,36 +158,93 @@ def write_dataset(
 
     Raises RemovalsRefused, before writing anything, when the new dataset drops a whole source
     or more than MAX_REMOVED_SHARE of the served claims and `allow_removals` is false.
+
+    Hashing the dataset's version costs as much as a good part of the write, and only the
+    `dataset` row (written last) needs it; so unless the dataset looks unchanged, a thread
+    hashes while this one writes (the databases do their part without holding the GIL).
     """
-    version = ds.version
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("LOCK TABLE dataset IN EXCLUSIVE MODE"))
-        else:  # keep the transaction's pages in memory rather than spill and rewrite them
-            conn.execute(text(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
-        summary = _summarise(conn, ds, version)
-        if summary.unchanged:
-            return summary
-        if not allow_removals and removals_need_consent(summary):
-            raise RemovalsRefused(summary)
-        conn.execute(delete(_DATASET))
-        for table, _ in reversed(_TABLES):
-            conn.execute(delete(table))
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataset-version")
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE dataset IN EXCLUSIVE MODE"))
+            else:  # keep the transaction's pages in memory rather than spill and rewrite them
+                conn.execute(text(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
+            previous, summary = _changes(conn, ds)
+            if previous is not None and _same_ids_and_content(summary):
+                version = ds.version
+                if version == previous:
+                    return replace(summary, version=version, unchanged=True)
+                pending = None
+            else:
+                pending = hashing.submit(lambda: ds.version)
+            if not allow_removals and removals_need_consent(summary):
+                raise RemovalsRefused(
+                    replace(summary, version=ds.version if pending is None else pending.result())
+                )
+            _replace_rows(conn, ds)
+            version = version if pending is None else pending.result()
+            summary = replace(summary, version=version, unchanged=version == previous)
+            if summary.unchanged:  # cannot happen with any id or digest changed; be safe
+                raise _Unchanged
+            conn.execute(
+                insert(_DATASET),
+                {
+                    "id": 1,
+                    "version": version,
+                    "ingested_at": datetime.now(UTC),
+                    "sources": len(ds.sources),
+                    "claims": len(ds.claims),
+                },
+            )
+    except _Unchanged:
+        pass
+    finally:
+        hashing.shutdown(wait=False, cancel_futures=True)
+    return summary
+
+
+def _replace_rows(conn: Connection, ds: CuratedSeeds) -> None:
+    """Every table's rows replaced by the dataset's, the search index rebuilt, statistics
+    refreshed. On SQLite the tables' own indexes are built after their rows are in (see
+    `_indexes_deferred`)."""
+    conn.execute(delete(_DATASET))
+    for table, _ in reversed(_TABLES):
+        conn.execute(delete(table))
+    with _indexes_deferred(conn, [table for table, _ in _TABLES]):
         for table, attribute in _TABLES:
             _bulk_insert(conn, table, getattr(ds, attribute))
-        search.rebuild_index(conn)
-        conn.execute(text("ANALYZE"))  # statistics the planner needs to pick the listing index
-        conn.execute(
-            insert(_DATASET),
-            {
-                "id": 1,
-                "version": version,
-                "ingested_at": datetime.now(UTC),
-                "sources": len(ds.sources),
-                "claims": len(ds.claims),
-            },
-        )
-    return summary
+    search.rebuild_index(conn)
+    conn.execute(text("ANALYZE"))  # statistics the planner needs to pick the listing index
+
+
+@contextmanager
+def _indexes_deferred(conn: Connection, tables: list[Table]) -> Iterator[None]:
+    """On SQLite, drop the secondary indexes of `tables` and create them again, from the
+    schema's own SQL, once the rows are in: one sorted build instead of a b-tree insert per
+    row and index. It is all inside the write transaction: WAL readers keep the previous
+    snapshot (indexes included) until the commit, and a crash rolls the DDL back too.
+
+    Postgres keeps its indexes: DROP INDEX would lock the tables against readers until the
+    commit, and readers must go on reading the previous dataset meanwhile.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    names = [table.name for table in tables]
+    indexes = conn.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN :tables ORDER BY rowid"
+        ).bindparams(bindparam("tables", expanding=True)),
+        {"tables": names},
+    ).all()
+    preparer = conn.dialect.identifier_preparer
+    for name, _ in indexes:
+        conn.execute(text(f"DROP INDEX {preparer.quote(name)}"))
+    yield
+    for _, sql in indexes:
+        conn.execute(text(sql))
 
 
 def _bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
