@@ -7,6 +7,7 @@ import gc
 import hashlib
 import json
 import re
+import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from app.claim_document import claim_document, dumps
+from app.claim_document import SOURCE_SUMMARY_FIELDS, claim_document, dumps
 from app.figures import currency_uncertain
 from app.ingest.errors import SeedError, SeedsInvalid
 from app.ingest.quantities import value_problem
@@ -435,6 +436,11 @@ class _ClaimsContext:
     source: dict[str, Any]
     quotes: QuoteIndex
     refs: _Refs
+    source_json: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        summary = {key: self.source[key] for key in SOURCE_SUMMARY_FIELDS}
+        object.__setattr__(self, "source_json", dumps(summary))
 
 
 def _claim_contents(claims_file: ClaimsFile) -> list[dict[str, Any]]:
@@ -742,21 +748,29 @@ def _add_claim(
     ds.claim_entities.extend({"claim_id": claim.id, "entity_id": e} for e in claim.entities)
     ds.quantities.extend(quantities)
     if not errs.errors:  # once anything is wrong nothing is written, so documents can wait
-        _render_document(row, claim, quantities, context.refs, context.source)
+        _render_document(row, claim, quantities, context)
+
+
+# Stands in for a claim's source summary while its document is encoded; the summary, the same
+# for every claim of a source, is encoded once per claims file and put in its place. Random, so
+# no seed text can contain it; seed files cannot hold the NUL it starts with either.
+_SOURCE_MARK = "\x00" + secrets.token_hex(16)
+_SOURCE_MARK_JSON = dumps(_SOURCE_MARK)
 
 
 def _render_document(
     row: dict[str, Any],
     claim: ClaimEntry,
     quantities: list[dict[str, Any]],
-    refs: _Refs,
-    source: dict[str, Any],
+    context: _ClaimsContext,
 ) -> None:
     """Give the claim row its public JSON (`doc`), which the API serves as stored, and its
-    topic mask."""
+    topic mask. The JSON is exactly `dumps(claim_document(...))`."""
+    refs = context.refs
     entities = [refs.entities[e] for e in claim.entities]
-    document = claim_document(row, source, list(claim.topics), entities, quantities)
-    row["doc"] = dumps(document)
+    document = claim_document(row, context.source, list(claim.topics), entities, quantities)
+    document["source"] = _SOURCE_MARK
+    row["doc"] = dumps(document).replace(_SOURCE_MARK_JSON, context.source_json, 1)
     row["topic_mask"] = sum(refs.masks[t] for t in set(claim.topics))
 
 

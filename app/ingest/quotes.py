@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from collections import Counter
 
 # Characters curators commonly type instead of what the documents contain.
 _FOLD = {
@@ -65,9 +66,17 @@ class QuoteIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._slices: dict[str, list[int]] = {}
-        for at in range(0, len(text) - self.GRAM + 1, self.STEP):
-            self._slices.setdefault(text[at : at + self.GRAM], []).append(at)
+        positions = range(0, len(text) - self.GRAM + 1, self.STEP)
+        slices = [text[at : at + self.GRAM] for at in positions]
+        # Built in C: each slice's last position. Slices seen more than once (rare in prose)
+        # also get the list of all their positions.
+        self._last: dict[str, int] = dict(zip(slices, positions, strict=True))
+        self._all: dict[str, list[int]] = {}
+        if len(self._last) < len(slices):
+            repeated = {piece for piece, count in Counter(slices).items() if count > 1}
+            for piece, at in zip(slices, positions, strict=True):
+                if piece in repeated:
+                    self._all.setdefault(piece, []).append(at)
         self._windows = [slice(offset, offset + self.GRAM) for offset in range(self.STEP)]
 
     def starts(self, quote: str) -> list[int]:
@@ -75,9 +84,11 @@ class QuoteIndex:
         if len(quote) < self.GRAM + self.STEP - 1:
             return scan_starts(self.text, quote)
         found = []
-        slices = map(quote.__getitem__, self._windows)
-        for offset, ats in enumerate(map(self._slices.get, slices)):
-            for at in ats or ():
+        pieces = list(map(quote.__getitem__, self._windows))
+        for offset, last in enumerate(map(self._last.get, pieces)):
+            if last is None:
+                continue
+            for at in self._all.get(pieces[offset], (last,)) if self._all else (last,):
                 if at >= offset and self.text.startswith(quote, at - offset):
                     found.append(at - offset)
         return sorted(found)
