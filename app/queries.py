@@ -104,14 +104,15 @@ def _run(
 
 
 def _filtered(conn: Connection, filters: ClaimFilters) -> tuple[Any, list[Any], Any]:
-    """FROM clause, WHERE conditions and (with q) the relevance rank column."""
+    """FROM clause, WHERE conditions and (with q) the matching index rows, joined to their
+    claims: a subquery whose `key` column orders them in index order."""
     joined: Any = claim_table
-    rank = None
+    hits = None
     if filters.q:
-        found = search.matches(conn.dialect.name, filters.q).subquery("found")
-        joined = joined.join(found, found.c.id == claim.id)
-        rank = found.c.rank
-    return joined, conditions(filters), rank
+        dialect = conn.dialect.name
+        hits = search.found(dialect).subquery("found")
+        joined = joined.join(hits, hits.c.key == search.claim_key(dialect, claim_table))
+    return joined, conditions(filters), hits
 
 
 def count_claims(conn: Connection, filters: ClaimFilters) -> int:
@@ -129,6 +130,8 @@ def count_claims(conn: Connection, filters: ClaimFilters) -> int:
 
         by_source = _run(conn, ("count-by-source",), filters, by_sources, counted_topic=topic_id)
         return int(by_source.scalar_one())
+    if filters.q:
+        return _count_matches(conn, filters)
 
     def build() -> Executable:
         joined, where, _ = _filtered(conn, filters)
@@ -137,18 +140,44 @@ def count_claims(conn: Connection, filters: ClaimFilters) -> int:
     return int(_run(conn, ("count",), filters, build).scalar_one())
 
 
+def _count_matches(conn: Connection, filters: ClaimFilters) -> int:
+    """The number of claims a search (with its other filters) finds: counted up to
+    search.EXACT_TOTAL_UP_TO, estimated from a sample of the index above it."""
+    cap = search.EXACT_TOTAL_UP_TO
+
+    def capped() -> Executable:
+        joined, where, _ = _filtered(conn, filters)
+        found = select(literal(1)).select_from(joined).where(*where)
+        return select(func.count()).select_from(found.limit(bindparam("count_cap")).subquery())
+
+    counted = int(_run(conn, ("count-capped",), filters, capped, count_cap=cap + 1).scalar_one())
+    if counted <= cap:
+        return counted
+    dialect = conn.dialect.name
+
+    def sampled() -> Executable:
+        hits = search.found(dialect, sampled=True).subquery("found")
+        joined = claim_table.join(hits, hits.c.key == search.claim_key(dialect, claim_table))
+        return select(func.count()).select_from(joined).where(*conditions(filters))
+
+    in_sample = _run(conn, ("count-sampled",), filters, sampled, **search.sample_values())
+    return search.EstimatedTotal.of(in_sample.scalar_one() * search.sample_factor(dialect))
+
+
 def list_claims(
     conn: Connection, filters: ClaimFilters, sort: str, limit: int, after: Cursor | None
 ) -> tuple[list[str], Cursor | None]:
     """One page of claims (their stored JSON documents) and the next cursor."""
+    if sort == "relevance":
+        return _relevance_page(conn, filters, limit, after)
     columns_sorted, descending = SORTS[sort]
-    key_count = 1 if sort == "relevance" else len(columns_sorted)
+    key_count = len(columns_sorted)
 
     def build() -> Executable:
-        joined, where, rank = _filtered(conn, filters)
+        joined, where, _ = _filtered(conn, filters)
         if columns_sorted and columns_sorted[0].table is source_table:
             joined = joined.join(source_table, claim.source_id == source.id)
-        keys = _sort_keys(sort, rank)
+        keys = _sort_keys(sort)
         columns = [claim.id, claim.doc, *(k.label(f"sort_key_{i}") for i, k in enumerate(keys))]
         query = select(*columns).select_from(joined).where(*where)
         if after is not None:
@@ -156,9 +185,8 @@ def list_claims(
                 after_id: Any = bindparam("after_id")
                 query = query.where(claim.id < after_id if descending else claim.id > after_id)
             else:
-                key_type: Any = Float if sort == "relevance" else Date
                 bound = tuple_(
-                    *(bindparam(f"after_key_{i}", type_=key_type) for i in range(len(keys))),
+                    *(bindparam(f"after_key_{i}", type_=Date) for i in range(len(keys))),
                     bindparam("after_id"),
                 )
                 row = tuple_(*keys, claim.id)
@@ -180,7 +208,7 @@ def list_claims(
         cursor_values["after_id"] = after.id
         cursor_values.update(
             (f"after_key_{i}", value)
-            for i, value in enumerate(_cursor_keys(sort, after.key, key_count))
+            for i, value in enumerate(_cursor_keys(after.key, key_count))
         )
     rows = _run(
         conn,
@@ -196,29 +224,104 @@ def list_claims(
     if has_more and rows:
         last = rows[-1]._mapping
         sort_value: Any = None
-        if sort == "relevance":
-            sort_value = last["sort_key_0"]
-        elif key_count:
+        if key_count:
             sort_value = "/".join(last[f"sort_key_{i}"].isoformat() for i in range(key_count))
         next_cursor = Cursor(sort=sort, key=sort_value, id=last["id"])
     return [r.doc for r in rows], next_cursor
 
 
-def _sort_keys(sort: str, rank: Any) -> list[Any]:
-    """The expressions a sort orders by before the id (none: the id alone)."""
+def _relevance_page(
+    conn: Connection, filters: ClaimFilters, limit: int, after: Cursor | None
+) -> tuple[list[str], Cursor | None]:
+    """One page in relevance order, at a cost bounded by search.RANKED_CANDIDATES whatever
+    the number of matches.
+
+    The first RANKED_CANDIDATES matches in index order (other filters applied) are ranked
+    (lower rank first, then id); when more claims match, the rest follow unranked in index
+    order, keyed search.UNRANKED. A cursor (rank, id) says which part it is in.
+    """
+    dialect = conn.dialect.name
+    # how many claims the ranked block holds, and the index key of its last one
+    block_size, edge = _run(
+        conn,
+        ("relevance-block",),
+        filters,
+        partial(_ranked_block, conn, filters),
+        ranked_candidates=search.RANKED_CANDIDATES,
+    ).one()
+    full = block_size >= search.RANKED_CANDIDATES
+    past_ranked = after is not None and after.key >= search.UNRANKED
+    values: dict[str, Any] = {"page_limit": limit + 1, "edge": edge}
+    if after is not None:
+        values.update(after_id=after.id, after_rank=after.key)
+    rows: list[Any] = []
+    if not past_ranked:
+        build = partial(_ranked_rows, dialect, filters, full, after is not None)
+        rows = _run(conn, ("relevance", full, after is not None), filters, build, **values).all()
+    if full and len(rows) <= limit:
+        values["page_limit"] = limit + 1 - len(rows)
+        build = partial(_unranked_rows, conn, filters, past_ranked)
+        rows += _run(conn, ("relevance-rest", past_ranked), filters, build, **values).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]._mapping
+        next_cursor = Cursor(sort="relevance", key=last["sort_key_0"], id=last["id"])
+    return [r.doc for r in rows], next_cursor
+
+
+def _ranked_block(conn: Connection, filters: ClaimFilters) -> Executable:
+    """(size, last index key) of the first RANKED_CANDIDATES matches in index order."""
+    joined, where, hits = _filtered(conn, filters)
+    keys = select(hits.c.key).select_from(joined).where(*where).order_by(hits.c.key)
+    block = keys.limit(bindparam("ranked_candidates")).subquery("block")
+    return select(func.count(), func.max(block.c.key))
+
+
+def _ranked_rows(dialect: str, filters: ClaimFilters, full: bool, paged: bool) -> Executable:
+    """The ranked block's claims after the cursor, by rank then id (full: the block ends at
+    index key `edge`; else every match is in it)."""
+    ranked = search.found(dialect, ranked=True)
+    if full:
+        ranked = ranked.where(search.index_key(dialect) <= bindparam("edge"))
+    hits = ranked.subquery("found")
+    joined = claim_table.join(hits, hits.c.key == search.claim_key(dialect, claim_table))
+    rank = hits.c.rank
+    query = select(claim.id, claim.doc, rank.label("sort_key_0")).select_from(joined)
+    query = query.where(*conditions(filters))
+    if paged:
+        after = tuple_(bindparam("after_rank", type_=Float), bindparam("after_id"))
+        query = query.where(tuple_(rank, claim.id) > after)
+    return query.order_by(rank, claim.id).limit(bindparam("page_limit"))
+
+
+def _unranked_rows(conn: Connection, filters: ClaimFilters, past_ranked: bool) -> Executable:
+    """Matches past the ranked block, in index order, from its edge or from the cursor's
+    claim."""
+    joined, where, hits = _filtered(conn, filters)
+    dialect = conn.dialect.name
+    if past_ranked:
+        start = search.key_of(dialect, claim_table, bindparam("after_id"))
+    else:
+        start = bindparam("edge")
+    unranked = literal(search.UNRANKED, Float).label("sort_key_0")
+    query = select(claim.id, claim.doc, unranked).select_from(joined).where(*where)
+    query = query.where(hits.c.key > start)
+    return query.order_by(hits.c.key).limit(bindparam("page_limit"))
+
+
+def _sort_keys(sort: str) -> list[Any]:
+    """The expressions a date sort orders by before the id (none: the id alone)."""
     columns_sorted, descending = SORTS[sort]
-    if sort == "relevance":
-        return [rank]
     # unknown dates sort last in either direction
     unknown = literal(_FAR_PAST if descending else _FAR_FUTURE, Date)
     return [func.coalesce(column, unknown) for column in columns_sorted]
 
 
-def _cursor_keys(sort: str, key: Any, count: int) -> list[Any]:
-    """A cursor's sort key as bind values: a float for relevance, else `count` dates written
-    YYYY-MM-DD/YYYY-MM-DD (a malformed one resumes after every dated row)."""
-    if sort == "relevance":
-        return [key]
+def _cursor_keys(key: Any, count: int) -> list[Any]:
+    """A cursor's sort key as bind values: `count` dates written YYYY-MM-DD/YYYY-MM-DD (a
+    malformed one resumes after every dated row)."""
     parts = str(key).split("/") if key is not None else []
     dates = [_as_date(part) for part in parts[:count]]
     return dates + [_FAR_FUTURE] * (count - len(dates))

@@ -7,18 +7,24 @@ User text never reaches a query language: it is cut into words and each word is 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Double,
     Float,
+    Integer,
+    TableClause,
     bindparam,
     cast,
     column,
     func,
+    literal,
     literal_column,
     select,
     table,
+    tablesample,
     text,
 )
 from sqlalchemy.sql import Select
@@ -50,12 +56,15 @@ def words(q: str) -> list[str]:
 
 
 def rebuild_index(conn: Connection) -> None:
+    """Refill the index from the claim table. On SQLite each index row takes its claim's rowid,
+    so a search joins claims by integer rowid and pages past ranked candidates in rowid order
+    (reading the index's own `id` column costs a lookup in its content table per match)."""
     if conn.dialect.name == "sqlite":
         conn.execute(text("DELETE FROM claim_fts"))
         conn.execute(
             text(
-                "INSERT INTO claim_fts (id, statement, quote) "
-                "SELECT id, statement, quote FROM claim"
+                "INSERT INTO claim_fts (rowid, id, statement, quote) "
+                "SELECT rowid, id, statement, quote FROM claim"
             )
         )
     else:
@@ -70,28 +79,105 @@ def rebuild_index(conn: Connection) -> None:
 
 
 def parameters(q: str) -> dict[str, str]:
-    """The bind values of `matches` for this text: every word, quoted (never an operator)."""
+    """The bind values of `found` for this text: every word, quoted (never an operator)."""
     quoted = " ".join('"' + t.replace('"', '""') + '"' for t in words(q))
     return {"fts_query": quoted, "ts_query": quoted}
 
 
-def matches(dialect: str, q: str) -> Select[tuple[str, float]]:
-    """(claim id, rank) of claims matching every word of q; a lower rank is more relevant."""
-    quoted = parameters(q)["fts_query"]
+# Bounded work per search, whatever the number of matches (see docs/search.md):
+# - a total above EXACT_TOTAL_UP_TO matches is estimated from a sample (and says so);
+# - relevance ranks the first RANKED_CANDIDATES matches in index order (all of them when fewer
+#   match, so a search with fewer matches is ranked exactly); the matches beyond follow them,
+#   unranked, in index order, with the relevance key UNRANKED (above every rank).
+# Module settings, read at each call (tests lower them).
+EXACT_TOTAL_UP_TO = 1000
+RANKED_CANDIDATES = 1000
+UNRANKED = 1.0
+# Estimates count one in SAMPLE_EVERY matching index rows (SQLite) or SAMPLE_PERCENT of the
+# index's pages (Postgres TABLESAMPLE SYSTEM, a fixed seed so a total is the same on every page).
+SAMPLE_EVERY = 16
+SAMPLE_PERCENT = 5.0
+
+_fts = table("claim_fts", column("rowid"))
+_search = table("claim_search", column("claim_id"), column("document"))
+
+
+def _match_condition(dialect: str) -> ColumnElement[bool]:
     if dialect == "sqlite":
-        fts = table("claim_fts", column("id"))
-        bm25 = literal_column("bm25(claim_fts, 0.0, 2.0, 1.0)", Float)
-        return (
-            select(fts.c.id.label("id"), bm25.label("rank"))
-            .select_from(fts)
-            .where(literal_column("claim_fts").op("MATCH")(bindparam("fts_query", quoted)))
+        return literal_column("claim_fts").op("MATCH")(bindparam("fts_query"))
+    return _search.c.document.op("@@")(_tsquery())
+
+
+def _tsquery() -> ColumnElement[Any]:
+    return func.websearch_to_tsquery(
+        literal_column("'english'::regconfig"), bindparam("ts_query")
+    )
+
+
+def claim_key(dialect: str, claim: TableClause) -> ColumnElement[Any]:
+    """The claim column the index is keyed by (its order is the index order): the rowid on
+    SQLite, the id on Postgres."""
+    if dialect == "sqlite":
+        return literal_column(f"{claim.name}.rowid", Integer)
+    return claim.c.id
+
+
+def key_of(dialect: str, claim: TableClause, claim_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The index key of the claim with this id (NULL when there is none)."""
+    if dialect == "sqlite":
+        return select(claim_key(dialect, claim)).where(claim.c.id == claim_id).scalar_subquery()
+    return claim_id
+
+
+def index_key(dialect: str) -> ColumnElement[Any]:
+    """The index column that equals `claim_key`."""
+    return _fts.c.rowid if dialect == "sqlite" else _search.c.claim_id
+
+
+def found(dialect: str, ranked: bool = False, sampled: bool = False) -> Select[Any]:
+    """(key[, rank]) of the claims matching every word of q (bind values: `parameters`).
+
+    ranked adds the relevance rank (lower is more relevant): costly per row, so only for a
+    bounded set of rows (a key range). sampled keeps a fixed sample of the index (estimates).
+    """
+    if dialect == "sqlite":
+        columns: list[ColumnElement[Any]] = [_fts.c.rowid.label("key")]
+        if ranked:
+            columns.append(literal_column("bm25(claim_fts, 0.0, 2.0, 1.0)", Float).label("rank"))
+        query = select(*columns).select_from(_fts).where(_match_condition(dialect))
+        if sampled:
+            query = query.where(_fts.c.rowid.op("%")(bindparam("sample_every")) == 0)
+        return query
+    source: Any = _search
+    if sampled:
+        source = tablesample(
+            _search, func.system(bindparam("sample_percent", type_=Double)), seed=literal(7)
         )
-    search = table("claim_search", column("claim_id"), column("document"))
-    tsquery = func.websearch_to_tsquery(
-        literal_column("'english'::regconfig"), bindparam("ts_query", quoted)
-    )
-    # float8, so the rank a cursor carries compares exactly (float4 loses digits on the way out)
-    rank = -cast(func.ts_rank_cd(search.c.document, tsquery), Double)
-    return select(search.c.claim_id.label("id"), rank.label("rank")).where(
-        search.c.document.op("@@")(tsquery)
-    )
+    key = source.c.claim_id
+    columns = [key.label("key")]
+    if ranked:
+        # float8, so the rank a cursor carries compares exactly (float4 loses digits)
+        rank = -cast(func.ts_rank_cd(source.c.document, _tsquery()), Double)
+        columns.append(rank.label("rank"))
+    return select(*columns).select_from(source).where(source.c.document.op("@@")(_tsquery()))
+
+
+class EstimatedTotal(int):
+    """A total estimated from a sample (above EXACT_TOTAL_UP_TO): the API marks it as such."""
+
+    @classmethod
+    def of(cls, estimate: float) -> EstimatedTotal:
+        """Rounded to two significant digits (it is no more precise), and never at or below
+        the threshold it was estimated above."""
+        rounded = int(float(f"{estimate:.2g}")) if estimate >= 1 else 0
+        return cls(max(rounded, EXACT_TOTAL_UP_TO + 1))
+
+
+def sample_values() -> dict[str, float]:
+    """The bind values of a sampled `found`."""
+    return {"sample_every": SAMPLE_EVERY, "sample_percent": SAMPLE_PERCENT}
+
+
+def sample_factor(dialect: str) -> float:
+    """How many matches one match of a sampled `found` stands for."""
+    return float(SAMPLE_EVERY) if dialect == "sqlite" else 100.0 / SAMPLE_PERCENT

@@ -161,6 +161,12 @@ def whole_list(items: list[Any]) -> dict[str, Any]:
 
 class ClaimPage(ListEnvelope):
     items: list[ClaimOut]
+    total_is_estimate: bool | None = Field(
+        default=None,
+        description="Present (true) only when `total` is an estimate: a full-text search (q) "
+        "matching more than 1,000 claims is counted from a sample of the index. Absent: "
+        "`total` is exact",
+    )
     facets: dict[str, list[FacetCount]] | None = Field(
         default=None, description="With ?facet=…: counts per value over all matching claims"
     )

@@ -19,6 +19,7 @@ from app.api.schemas import NOT_FOUND, ClaimOut, ClaimPage
 from app.catalog import Catalog, version_of
 from app.filters import ClaimFilters
 from app.pagination import Cursor, CursorSigner, InvalidCursor
+from app.search import EstimatedTotal
 from app.terms import SLUG_PATTERN
 
 router = api_router(prefix="/v1", tags=["claims"])
@@ -132,6 +133,8 @@ async def _page(
         "next_cursor": token,
         "next": next_url,
     }
+    if isinstance(found.total, EstimatedTotal):  # only then: other answers keep their shape
+        fields["total_is_estimate"] = True
     if found.facets is not None:
         fields["facets"] = found.facets
     body = claim_page(found.documents, query.search_words, **fields)
