@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union_all,
 )
 
 from app import search
@@ -153,15 +154,52 @@ def _count_matches(conn: Connection, filters: ClaimFilters) -> int:
     counted = int(_run(conn, ("count-capped",), filters, capped, count_cap=cap + 1).scalar_one())
     if counted <= cap:
         return counted
-    dialect = conn.dialect.name
+    if conn.dialect.name == "sqlite":
+        return search.EstimatedTotal.of(_windowed_estimate(conn, filters))
+    return search.EstimatedTotal.of(_sampled_estimate(conn, filters))
 
-    def sampled() -> Executable:
-        hits = search.found(dialect, sampled=True).subquery("found")
-        joined = claim_table.join(hits, hits.c.key == search.claim_key(dialect, claim_table))
+
+def _windowed_estimate(conn: Connection, filters: ClaimFilters) -> float:
+    """SQLite: matches counted up to a quota in each rowid window, extrapolated
+    (search.windowed_estimate); a few thousand index rows read at most."""
+    rowid = search.claim_key("sqlite", claim_table)
+    low, high = conn.execute(
+        select(func.min(rowid), func.max(rowid)).select_from(claim_table)
+    ).one()
+    bounds = search.windows(low, high)
+
+    def build() -> Executable:
+        parts = []
+        for window in range(search.ESTIMATE_WINDOWS):
+            joined, where, hits = _filtered(conn, filters)
+            inside = (
+                hits.c.key >= bindparam(f"window_{window}"),
+                hits.c.key < bindparam(f"window_{window + 1}"),
+            )
+            keys = select(hits.c.key).select_from(joined).where(*where, *inside)
+            first = keys.order_by(hits.c.key).limit(bindparam("window_quota")).subquery()
+            parts.append(select(literal(window), func.count(), func.max(first.c.key)))
+        return union_all(*parts)
+
+    values = {f"window_{i}": bound for i, bound in enumerate(bounds)}
+    counted = _run(
+        conn, ("count-windows",), filters, build, window_quota=search.WINDOW_QUOTA, **values
+    ).all()
+    return search.windowed_estimate(bounds, [tuple(row) for row in counted])
+
+
+def _sampled_estimate(conn: Connection, filters: ClaimFilters) -> float:
+    """Postgres: matches counted in a fixed page sample of the index, scaled up."""
+    claims = conn.execute(select(dataset.claims)).scalar() or 0
+    percent = search.sample_percent(claims)
+
+    def build() -> Executable:
+        hits = search.found("postgresql", sampled=True).subquery("found")
+        joined = claim_table.join(hits, hits.c.key == claim.id)
         return select(func.count()).select_from(joined).where(*conditions(filters))
 
-    in_sample = _run(conn, ("count-sampled",), filters, sampled, **search.sample_values())
-    return search.EstimatedTotal.of(in_sample.scalar_one() * search.sample_factor(dialect))
+    in_sample = _run(conn, ("count-sampled",), filters, build, sample_percent=percent)
+    return float(in_sample.scalar_one()) * 100.0 / percent
 
 
 def list_claims(
@@ -207,8 +245,7 @@ def list_claims(
     if after is not None:
         cursor_values["after_id"] = after.id
         cursor_values.update(
-            (f"after_key_{i}", value)
-            for i, value in enumerate(_cursor_keys(after.key, key_count))
+            (f"after_key_{i}", value) for i, value in enumerate(_cursor_keys(after.key, key_count))
         )
     rows = _run(
         conn,

@@ -93,25 +93,22 @@ def parameters(q: str) -> dict[str, str]:
 EXACT_TOTAL_UP_TO = 1000
 RANKED_CANDIDATES = 1000
 UNRANKED = 1.0
-# Estimates count one in SAMPLE_EVERY matching index rows (SQLite) or SAMPLE_PERCENT of the
-# index's pages (Postgres TABLESAMPLE SYSTEM, a fixed seed so a total is the same on every page).
-SAMPLE_EVERY = 16
-SAMPLE_PERCENT = 5.0
+# Estimates, at a cost bounded whatever the number of matches:
+# - SQLite: the rowid range is cut in ESTIMATE_WINDOWS equal windows; in each, matches are counted
+#   up to WINDOW_QUOTA, and a window that reaches it is extrapolated by the rowids it covered
+#   (a window below its quota is counted exactly, so clustered matches are still well counted);
+# - Postgres: matches are counted in a page sample of the index of about SAMPLE_ROWS rows
+#   (TABLESAMPLE SYSTEM, a fixed seed: the same total on every page), then scaled up.
+ESTIMATE_WINDOWS = 8
+WINDOW_QUOTA = 128
+SAMPLE_ROWS = 10_000
 
 _fts = table("claim_fts", column("rowid"))
 _search = table("claim_search", column("claim_id"), column("document"))
 
 
-def _match_condition(dialect: str) -> ColumnElement[bool]:
-    if dialect == "sqlite":
-        return literal_column("claim_fts").op("MATCH")(bindparam("fts_query"))
-    return _search.c.document.op("@@")(_tsquery())
-
-
 def _tsquery() -> ColumnElement[Any]:
-    return func.websearch_to_tsquery(
-        literal_column("'english'::regconfig"), bindparam("ts_query")
-    )
+    return func.websearch_to_tsquery(literal_column("'english'::regconfig"), bindparam("ts_query"))
 
 
 def claim_key(dialect: str, claim: TableClause) -> ColumnElement[Any]:
@@ -138,20 +135,22 @@ def found(dialect: str, ranked: bool = False, sampled: bool = False) -> Select[A
     """(key[, rank]) of the claims matching every word of q (bind values: `parameters`).
 
     ranked adds the relevance rank (lower is more relevant): costly per row, so only for a
-    bounded set of rows (a key range). sampled keeps a fixed sample of the index (estimates).
+    bounded set of rows (a key range). sampled (Postgres) keeps a page sample of the index of
+    `sample_percent` percent, for estimates.
     """
     if dialect == "sqlite":
         columns: list[ColumnElement[Any]] = [_fts.c.rowid.label("key")]
         if ranked:
             columns.append(literal_column("bm25(claim_fts, 0.0, 2.0, 1.0)", Float).label("rank"))
-        query = select(*columns).select_from(_fts).where(_match_condition(dialect))
-        if sampled:
-            query = query.where(_fts.c.rowid.op("%")(bindparam("sample_every")) == 0)
-        return query
+        matching = literal_column("claim_fts").op("MATCH")(bindparam("fts_query"))
+        return select(*columns).select_from(_fts).where(matching)
     source: Any = _search
     if sampled:
         source = tablesample(
-            _search, func.system(bindparam("sample_percent", type_=Double)), seed=literal(7)
+            _search,
+            func.system(bindparam("sample_percent", type_=Double)),
+            name="sampled",
+            seed=literal(7),
         )
     key = source.c.claim_id
     columns = [key.label("key")]
@@ -173,11 +172,25 @@ class EstimatedTotal(int):
         return cls(max(rounded, EXACT_TOTAL_UP_TO + 1))
 
 
-def sample_values() -> dict[str, float]:
-    """The bind values of a sampled `found`."""
-    return {"sample_every": SAMPLE_EVERY, "sample_percent": SAMPLE_PERCENT}
+def sample_percent(claims: int) -> float:
+    """The share of the Postgres index (in percent) that holds about SAMPLE_ROWS rows."""
+    return min(100.0, 100.0 * SAMPLE_ROWS / max(claims, 1))
 
 
-def sample_factor(dialect: str) -> float:
-    """How many matches one match of a sampled `found` stands for."""
-    return float(SAMPLE_EVERY) if dialect == "sqlite" else 100.0 / SAMPLE_PERCENT
+def windows(low: int, high: int) -> list[int]:
+    """ESTIMATE_WINDOWS + 1 bounds cutting the rowids low..high in equal windows [b_i, b_i+1)."""
+    width = (high - low) // ESTIMATE_WINDOWS + 1
+    return [low + i * width for i in range(ESTIMATE_WINDOWS + 1)]
+
+
+def windowed_estimate(bounds: list[int], counted: list[tuple[int, int, int | None]]) -> float:
+    """Matches in all windows, from (window, matches counted up to WINDOW_QUOTA, rowid of the
+    last one counted) per window: a full window is scaled by the share of it that was read."""
+    total = 0.0
+    for window, count, last in counted:
+        low, high = bounds[window], bounds[window + 1]
+        if count < WINDOW_QUOTA or last is None:
+            total += count
+        else:
+            total += count * (high - low) / (last - low + 1)
+    return total

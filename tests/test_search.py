@@ -35,8 +35,8 @@ def small_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bounds the seed corpus crosses; the sample is the whole index, so estimates are known."""
     monkeypatch.setattr(search, "EXACT_TOTAL_UP_TO", 5)
     monkeypatch.setattr(search, "RANKED_CANDIDATES", 4)
-    monkeypatch.setattr(search, "SAMPLE_EVERY", 1)
-    monkeypatch.setattr(search, "SAMPLE_PERCENT", 100.0)
+    monkeypatch.setattr(search, "WINDOW_QUOTA", 10**9)  # SQLite: count every window whole
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 10**9)  # Postgres: sample 100 % of the pages
 
 
 def exact_ranking(engine: Engine, q: str) -> list[str]:
@@ -115,6 +115,7 @@ def test_cursors_page_past_the_ranked_candidates(
     assert len(expected) > search.RANKED_CANDIDATES
     ids, bodies = walk(client, {"q": q, "limit": limit})
     assert ids == expected
+    assert all(len(b["items"]) == limit for b in bodies[:-1])
     assert set(ids) == set(exact_ranking(engine, q))
 
 
@@ -181,6 +182,19 @@ def test_totals_are_exact_up_to_the_threshold_then_marked(
     assert "total_is_estimate" not in client.get("/v1/claims", params={"limit": 1}).json()
 
 
+def test_windowed_estimate_counts_small_windows_and_scales_full_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(search, "ESTIMATE_WINDOWS", 4)
+    monkeypatch.setattr(search, "WINDOW_QUOTA", 10)
+    bounds = search.windows(1, 400)
+    assert bounds == [1, 101, 201, 301, 401]
+    # window 0: 10 matches in its first 20 rowids (dense: 50); window 1: 3 in all; 2: none;
+    # window 3: quota reached at its last rowid (10)
+    counted = [(0, 10, 20), (1, 3, 180), (2, 0, None), (3, 10, 400)]
+    assert search.windowed_estimate(bounds, counted) == 50 + 3 + 0 + 10
+
+
 def test_estimated_total_rounds_and_stays_above_the_threshold() -> None:
     assert search.EstimatedTotal.of(123_456.7) == 120_000
     assert search.EstimatedTotal.of(0) == search.EXACT_TOTAL_UP_TO + 1
@@ -204,7 +218,7 @@ def test_facets_with_q_count_every_match(
 
 
 def test_highlights_and_decimals_survive_the_bounds(client: TestClient, small_bounds: None) -> None:
-    ids, bodies = walk(client, {"q": "Canada", "limit": 3})
+    _, bodies = walk(client, {"q": "Canada", "limit": 3})
     for body in bodies:
         for claim in body["items"]:
             marked = claim["highlights"]["statement"] + claim["highlights"]["quote"]
