@@ -163,9 +163,11 @@ def _windowed_estimate(conn: Connection, filters: ClaimFilters) -> float:
     """SQLite: matches counted up to a quota in each rowid window, extrapolated
     (search.windowed_estimate); a few thousand index rows read at most."""
     rowid = search.claim_key("sqlite", claim_table)
-    low, high = conn.execute(
-        select(func.min(rowid), func.max(rowid)).select_from(claim_table)
-    ).one()
+    # two subqueries: SQLite reads min() or max() alone from the end of an index, not both
+    ends = [
+        select(f(rowid)).select_from(claim_table).scalar_subquery() for f in (func.min, func.max)
+    ]
+    low, high = conn.execute(select(*ends)).one()
     bounds = search.windows(low, high)
 
     def build() -> Executable:
