@@ -14,6 +14,8 @@ from sqlalchemy import (
     Date,
     Executable,
     Float,
+    Integer,
+    String,
     bindparam,
     case,
     func,
@@ -279,26 +281,28 @@ def _relevance_page(
     (lower rank first, then id); when more claims match, the rest follow unranked in index
     order, keyed search.UNRANKED. A cursor (rank, id) says which part it is in.
     """
-    dialect = conn.dialect.name
-    # how many claims the ranked block holds, and the index key of its last one
-    block_size, edge = _run(
-        conn,
-        ("relevance-block",),
-        filters,
-        partial(_ranked_block, conn, filters),
-        ranked_candidates=search.RANKED_CANDIDATES,
-    ).one()
-    full = block_size >= search.RANKED_CANDIDATES
     past_ranked = after is not None and after.key >= search.UNRANKED
-    values: dict[str, Any] = {"page_limit": limit + 1, "edge": edge}
+    values: dict[str, Any] = {
+        "page_limit": limit + 1,
+        "ranked_candidates": search.RANKED_CANDIDATES,
+    }
     if after is not None:
         values.update(after_id=after.id, after_rank=after.key)
     rows: list[Any] = []
+    full, edge = False, None
     if not past_ranked:
-        build = partial(_ranked_rows, dialect, filters, full, after is not None)
-        rows = _run(conn, ("relevance", full, after is not None), filters, build, **values).all()
-    if full and len(rows) <= limit:
-        values["page_limit"] = limit + 1 - len(rows)
+        build = partial(_ranked_rows, conn, filters, after is not None)
+        rows = _run(conn, ("relevance", after is not None), filters, build, **values).all()
+        if rows:
+            full = rows[0].block_size >= search.RANKED_CANDIDATES
+            edge = rows[0].edge
+        elif after is not None:  # the cursor was the block's last claim: is there more?
+            size, edge = _run(
+                conn, ("relevance-block",), filters, partial(_ranked_block, conn, filters), **values
+            ).one()
+            full = size >= search.RANKED_CANDIDATES
+    if (full or past_ranked) and len(rows) <= limit:
+        values.update(page_limit=limit + 1 - len(rows), edge=edge)
         build = partial(_unranked_rows, conn, filters, past_ranked)
         rows += _run(conn, ("relevance-rest", past_ranked), filters, build, **values).all()
     has_more = len(rows) > limit
@@ -310,25 +314,39 @@ def _relevance_page(
     return [r.doc for r in rows], next_cursor
 
 
+def _block(conn: Connection, filters: ClaimFilters, ranked: bool = False) -> Any:
+    """The first RANKED_CANDIDATES matches in index order (other filters applied): their
+    index key, and (ranked) their rank, computed for these rows only."""
+    dialect = conn.dialect.name
+    hits = search.found(dialect, ranked=ranked).subquery("found")
+    joined = claim_table.join(hits, hits.c.key == search.claim_key(dialect, claim_table))
+    columns = [hits.c.key, hits.c.rank] if ranked else [hits.c.key]
+    keys = select(*columns).select_from(joined).where(*conditions(filters))
+    return keys.order_by(hits.c.key).limit(bindparam("ranked_candidates")).subquery("block")
+
+
 def _ranked_block(conn: Connection, filters: ClaimFilters) -> Executable:
-    """(size, last index key) of the first RANKED_CANDIDATES matches in index order."""
-    joined, where, hits = _filtered(conn, filters)
-    keys = select(hits.c.key).select_from(joined).where(*where).order_by(hits.c.key)
-    block = keys.limit(bindparam("ranked_candidates")).subquery("block")
+    """(size, last index key) of the ranked block."""
+    block = _block(conn, filters)
     return select(func.count(), func.max(block.c.key))
 
 
-def _ranked_rows(dialect: str, filters: ClaimFilters, full: bool, paged: bool) -> Executable:
-    """The ranked block's claims after the cursor, by rank then id (full: the block ends at
-    index key `edge`; else every match is in it)."""
-    ranked = search.found(dialect, ranked=True)
-    if full:
-        ranked = ranked.where(search.index_key(dialect) <= bindparam("edge"))
-    hits = ranked.subquery("found")
-    joined = claim_table.join(hits, hits.c.key == search.claim_key(dialect, claim_table))
-    rank = hits.c.rank
-    query = select(claim.id, claim.doc, rank.label("sort_key_0")).select_from(joined)
-    query = query.where(*conditions(filters))
+def _ranked_rows(conn: Connection, filters: ClaimFilters, paged: bool) -> Executable:
+    """The ranked block's claims after the cursor, by rank then id, each row with the block's
+    size and last index key (is there an unranked rest, and where does it start)."""
+    block = _block(conn, filters, ranked=True)
+    sized = select(
+        block.c.key,
+        block.c.rank,
+        func.count().over().label("block_size"),
+        func.max(block.c.key).over().label("edge"),
+    ).subquery("sized")
+    dialect = conn.dialect.name
+    joined = claim_table.join(sized, sized.c.key == search.claim_key(dialect, claim_table))
+    rank = sized.c.rank
+    query = select(
+        claim.id, claim.doc, rank.label("sort_key_0"), sized.c.block_size, sized.c.edge
+    ).select_from(joined)
     if paged:
         after = tuple_(bindparam("after_rank", type_=Float), bindparam("after_id"))
         query = query.where(tuple_(rank, claim.id) > after)
@@ -343,7 +361,7 @@ def _unranked_rows(conn: Connection, filters: ClaimFilters, past_ranked: bool) -
     if past_ranked:
         start = search.key_of(dialect, claim_table, bindparam("after_id"))
     else:
-        start = bindparam("edge")
+        start = bindparam("edge", type_=Integer if dialect == "sqlite" else String)
     unranked = literal(search.UNRANKED, Float).label("sort_key_0")
     query = select(claim.id, claim.doc, unranked).select_from(joined).where(*where)
     query = query.where(hits.c.key > start)

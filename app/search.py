@@ -126,11 +126,6 @@ def key_of(dialect: str, claim: TableClause, claim_id: ColumnElement[Any]) -> Co
     return claim_id
 
 
-def index_key(dialect: str) -> ColumnElement[Any]:
-    """The index column that equals `claim_key`."""
-    return _fts.c.rowid if dialect == "sqlite" else _search.c.claim_id
-
-
 def found(dialect: str, ranked: bool = False, sampled: bool = False) -> Select[Any]:
     """(key[, rank]) of the claims matching every word of q (bind values: `parameters`).
 
