@@ -118,6 +118,20 @@ def _filtered(conn: Connection, filters: ClaimFilters) -> tuple[Any, list[Any], 
     return joined, conditions(filters), hits
 
 
+def _matches(
+    conn: Connection, filters: ClaimFilters, ranked: bool = False, sampled: bool = False
+) -> tuple[Any, list[Any], Any]:
+    """FROM clause, WHERE conditions and the index rows matching q (search.found): joined to
+    their claims only when other filters test the claims (every claim is in the index)."""
+    dialect = conn.dialect.name
+    hits = search.found(dialect, ranked=ranked, sampled=sampled).subquery("found")
+    where = conditions(filters)
+    if not where:
+        return hits, where, hits
+    joined = claim_table.join(hits, hits.c.key == search.claim_key(dialect, claim_table))
+    return joined, where, hits
+
+
 def count_claims(conn: Connection, filters: ClaimFilters) -> int:
     if counts_per_source_suffice(filters):
         counted = CLAIM_COUNT.c
@@ -149,7 +163,7 @@ def _count_matches(conn: Connection, filters: ClaimFilters) -> int:
     cap = search.EXACT_TOTAL_UP_TO
 
     def capped() -> Executable:
-        joined, where, _ = _filtered(conn, filters)
+        joined, where, _ = _matches(conn, filters)
         found = select(literal(1)).select_from(joined).where(*where)
         return select(func.count()).select_from(found.limit(bindparam("count_cap")).subquery())
 
@@ -175,7 +189,7 @@ def _windowed_estimate(conn: Connection, filters: ClaimFilters) -> float:
     def build() -> Executable:
         parts = []
         for window in range(search.ESTIMATE_WINDOWS):
-            joined, where, hits = _filtered(conn, filters)
+            joined, where, hits = _matches(conn, filters)
             inside = (
                 hits.c.key >= bindparam(f"window_{window}"),
                 hits.c.key < bindparam(f"window_{window + 1}"),
@@ -198,9 +212,8 @@ def _sampled_estimate(conn: Connection, filters: ClaimFilters) -> float:
     percent = search.sample_percent(claims)
 
     def build() -> Executable:
-        hits = search.found("postgresql", sampled=True).subquery("found")
-        joined = claim_table.join(hits, hits.c.key == claim.id)
-        return select(func.count()).select_from(joined).where(*conditions(filters))
+        joined, where, _ = _matches(conn, filters, sampled=True)
+        return select(func.count()).select_from(joined).where(*where)
 
     in_sample = _run(conn, ("count-sampled",), filters, build, sample_percent=percent)
     return float(in_sample.scalar_one()) * 100.0 / percent
@@ -317,11 +330,9 @@ def _relevance_page(
 def _block(conn: Connection, filters: ClaimFilters, ranked: bool = False) -> Any:
     """The first RANKED_CANDIDATES matches in index order (other filters applied): their
     index key, and (ranked) their rank, computed for these rows only."""
-    dialect = conn.dialect.name
-    hits = search.found(dialect, ranked=ranked).subquery("found")
-    joined = claim_table.join(hits, hits.c.key == search.claim_key(dialect, claim_table))
+    joined, where, hits = _matches(conn, filters, ranked=ranked)
     columns = [hits.c.key, hits.c.rank] if ranked else [hits.c.key]
-    keys = select(*columns).select_from(joined).where(*conditions(filters))
+    keys = select(*columns).select_from(joined).where(*where)
     return keys.order_by(hits.c.key).limit(bindparam("ranked_candidates")).subquery("block")
 
 
@@ -333,7 +344,8 @@ def _ranked_block(conn: Connection, filters: ClaimFilters) -> Executable:
 
 def _ranked_rows(conn: Connection, filters: ClaimFilters, paged: bool) -> Executable:
     """The ranked block's claims after the cursor, by rank then id, each row with the block's
-    size and last index key (is there an unranked rest, and where does it start)."""
+    size and last index key (is there an unranked rest, and where does it start). Documents
+    are read for the page's rows only."""
     block = _block(conn, filters, ranked=True)
     sized = select(
         block.c.key,
@@ -342,15 +354,21 @@ def _ranked_rows(conn: Connection, filters: ClaimFilters, paged: bool) -> Execut
         func.max(block.c.key).over().label("edge"),
     ).subquery("sized")
     dialect = conn.dialect.name
-    joined = claim_table.join(sized, sized.c.key == search.claim_key(dialect, claim_table))
+    key = search.claim_key(dialect, claim_table)
+    ranked: Any = sized
+    claim_id: Any = sized.c.key  # Postgres: the index key is the claim id
+    if dialect == "sqlite":  # the index key is a rowid: the id is the claim's
+        ranked, claim_id = claim_table.join(sized, sized.c.key == key), claim.id
     rank = sized.c.rank
-    query = select(
-        claim.id, claim.doc, rank.label("sort_key_0"), sized.c.block_size, sized.c.edge
-    ).select_from(joined)
+    page = select(*sized.c, claim_id.label("claim_id")).select_from(ranked)
     if paged:
         after = tuple_(bindparam("after_rank", type_=Float), bindparam("after_id"))
-        query = query.where(tuple_(rank, claim.id) > after)
-    return query.order_by(rank, claim.id).limit(bindparam("page_limit"))
+        page = page.where(tuple_(rank, claim_id) > after)
+    paged_rows = page.order_by(rank, claim_id).limit(bindparam("page_limit")).subquery("page")
+    joined = claim_table.join(paged_rows, paged_rows.c.key == key)
+    columns = (paged_rows.c.rank.label("sort_key_0"), paged_rows.c.block_size, paged_rows.c.edge)
+    query = select(claim.id, claim.doc, *columns).select_from(joined)
+    return query.order_by(paged_rows.c.rank, paged_rows.c.claim_id)
 
 
 def _unranked_rows(conn: Connection, filters: ClaimFilters, past_ranked: bool) -> Executable:
