@@ -13,10 +13,13 @@ from datetime import date
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
 from app import search
+from app.migrate import alembic_config, upgrade
+from tests.conftest import ingest
 from tests.oracle import Oracle
 
 ORACLE = Oracle()
@@ -239,3 +242,50 @@ def test_hostile_text_is_still_words_past_the_bounds(
     assert response.status_code in (200, 422), response.text
     if response.status_code == 200 and response.json()["next"]:
         assert client.get(response.json()["next"]).status_code == 200
+
+
+def test_sqlite_index_rows_carry_their_claims_rowid(engine: Engine) -> None:
+    """The bounded search joins claims by rowid: every index row must have its claim's."""
+    with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            pytest.skip("Postgres keys its index by claim id")
+        joined = conn.execute(
+            text("SELECT count(*) FROM claim JOIN claim_fts f ON f.rowid = claim.rowid")
+        ).scalar_one()
+        mismatched = conn.execute(
+            text(
+                "SELECT count(*) FROM claim JOIN claim_fts f ON f.rowid = claim.rowid "
+                "WHERE f.id != claim.id"
+            )
+        ).scalar_one()
+        claims = conn.execute(text("SELECT count(*) FROM claim")).scalar_one()
+    assert joined == claims == len(ORACLE.claims)
+    assert mismatched == 0
+
+
+def test_migration_0012_gives_index_rows_their_claims_rowid(empty_db: str, backend: str) -> None:
+    """An index filled before 0012 (any rowids) is refilled with the claims' rowids."""
+    if backend != "sqlite":
+        pytest.skip("Postgres keys its index by claim id: 0012 changes nothing there")
+    ingest(empty_db)
+    engine = create_engine(empty_db)
+    shifted = (
+        "INSERT INTO claim_fts (rowid, id, statement, quote) "
+        "SELECT rowid + 1000, id, statement, quote FROM claim"
+    )
+    mismatched = (
+        "SELECT count(*) FROM claim LEFT JOIN claim_fts f ON f.rowid = claim.rowid "
+        "WHERE f.id IS NULL OR f.id != claim.id"
+    )
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM claim_fts"))
+        conn.execute(text(shifted))
+        assert conn.execute(text(mismatched)).scalar_one() == len(ORACLE.claims)
+    command.downgrade(alembic_config(empty_db), "0007")
+    upgrade(empty_db)
+    with engine.connect() as conn:
+        assert conn.execute(text(mismatched)).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM claim_fts")).scalar_one() == len(
+            ORACLE.claims
+        )
+    engine.dispose()
