@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from app.pg_guard import undo_self_set_settings
 
@@ -58,7 +59,6 @@ def reader_engine(url: str, timeout_ms: int) -> Engine:
         isolation_level="REPEATABLE READ",
         pool_size=8,
         max_overflow=32,
-        pool_pre_ping=True,
         connect_args={
             # Client options outrank any ALTER ROLE … SET the role may have made on itself.
             "options": f"-c default_transaction_read_only=on -c statement_timeout={timeout_ms} "
@@ -66,7 +66,39 @@ def reader_engine(url: str, timeout_ms: int) -> Engine:
         },
     )
     event.listen(engine, "connect", undo_self_set_settings)
+    _ping_when_idle(engine)
     return engine
+
+
+IDLE_BEFORE_PING = 1.0  # seconds a pooled Postgres connection may sit unused before a ping
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before use only when it sat idle a while (a restart, a failover
+    or an idle timeout may have closed it meanwhile), not on every checkout as pool_pre_ping
+    does: under load that was one more round trip per request. A dead one is replaced (the
+    pool retries on DisconnectionError); one that dies in use is invalidated when its error
+    is seen (SQLAlchemy, app.compiled)."""
+    returned_key = "bilateral_returned_at"
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info[returned_key] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(returned_key)
+        if returned is None or time.monotonic() - returned <= IDLE_BEFORE_PING:
+            return  # new, or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if not engine.dialect.is_disconnect(error, dbapi_conn, None):
+                raise
+            alive = False
+        if not alive:
+            raise DisconnectionError("pooled connection lost while idle")
 
 
 def _sqlite_writer_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -84,19 +116,32 @@ def _sqlite_reader_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+_DEADLINE = "bilateral_deadline"
+_TIMEOUT = "bilateral_timeout"
+
+
 def _limit_sqlite_statements(engine: Engine, timeout_ms: int) -> None:
     """SQLite has no statement_timeout: a progress handler stops a statement past its deadline."""
-    deadline_key = "bilateral_deadline"
 
     @event.listens_for(engine, "connect")
     def _install(dbapi_conn: Any, record: Any) -> None:
-        record.info[deadline_key] = float("inf")
+        record.info[_DEADLINE] = float("inf")
+        record.info[_TIMEOUT] = timeout_ms / 1000
 
         def over_time() -> int:
-            return 1 if time.monotonic() > record.info[deadline_key] else 0
+            return 1 if time.monotonic() > record.info[_DEADLINE] else 0
 
         dbapi_conn.set_progress_handler(over_time, 5_000)
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _arm(conn: Any, *_: Any) -> None:
-        conn.info[deadline_key] = time.monotonic() + timeout_ms / 1000
+    def _arm(conn: Connection, *_: Any) -> None:
+        _arm_statement_deadline(conn)
+
+
+def _arm_statement_deadline(conn: Connection) -> None:
+    """Start the clock of the next statement on `conn` (app.compiled fires the same cursor
+    event for the statements it runs on the DBAPI connection)."""
+    info = conn.info
+    timeout = info.get(_TIMEOUT)
+    if timeout is not None:
+        info[_DEADLINE] = time.monotonic() + timeout

@@ -26,7 +26,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from app import search
+from app import compiled, search
 from app.claim_document import SOURCE_SUMMARY_FIELDS
 from app.filters import (
     ClaimFilters,
@@ -102,8 +102,23 @@ def _run(
     if statement is None:
         statement = build()
         _statements.put(key, statement)
-    bound = {**parameters(filters), **(search.parameters(filters.q) if filters.q else {}), **values}
-    return conn.execute(statement, bound)
+    return conn.execute(statement, _values(filters, values))
+
+
+def _rows(
+    conn: Connection,
+    kind: tuple[object, ...],
+    filters: ClaimFilters,
+    build: Callable[[], Executable],
+    **values: Any,
+) -> list[compiled.Row]:
+    """`_run` for the statements of every page (count, page, facets): compiled once as well and
+    run on the DBAPI connection (app.compiled), whose rows are plain tuples."""
+    return compiled.run(conn, (*kind, shape(filters)), build, _values(filters, values))
+
+
+def _values(filters: ClaimFilters, values: dict[str, Any]) -> dict[str, Any]:
+    return {**parameters(filters), **(search.parameters(filters.q) if filters.q else {}), **values}
 
 
 def _filtered(conn: Connection, filters: ClaimFilters) -> tuple[Any, list[Any], Any]:
@@ -145,8 +160,8 @@ def count_claims(conn: Connection, filters: ClaimFilters) -> int:
                 .where(*source_conditions(filters))
             )
 
-        by_source = _run(conn, ("count-by-source",), filters, by_sources, counted_topic=topic_id)
-        return int(by_source.scalar_one())
+        by_source = _rows(conn, ("count-by-source",), filters, by_sources, counted_topic=topic_id)
+        return int(by_source[0][0])
     if filters.q:
         return _count_matches(conn, filters)
 
@@ -154,7 +169,7 @@ def count_claims(conn: Connection, filters: ClaimFilters) -> int:
         joined, where, _ = _filtered(conn, filters)
         return select(func.count()).select_from(joined).where(*where)
 
-    return int(_run(conn, ("count",), filters, build).scalar_one())
+    return int(_rows(conn, ("count",), filters, build)[0][0])
 
 
 def _count_matches(conn: Connection, filters: ClaimFilters) -> int:
@@ -264,24 +279,29 @@ def list_claims(
         cursor_values.update(
             (f"after_key_{i}", value) for i, value in enumerate(_cursor_keys(after.key, key_count))
         )
-    rows = _run(
+    rows = _rows(
         conn,
         ("list", sort, after is not None),
         filters,
         build,
         page_limit=limit + 1,
         **cursor_values,
-    ).all()
+    )
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if has_more and rows:
-        last = rows[-1]._mapping
+        # (id, doc, sort keys…); a date comes back as text from SQLite, as a date from Postgres
+        last = rows[-1]
         sort_value: Any = None
         if key_count:
-            sort_value = "/".join(last[f"sort_key_{i}"].isoformat() for i in range(key_count))
-        next_cursor = Cursor(sort=sort, key=sort_value, id=last["id"])
-    return [r.doc for r in rows], next_cursor
+            sort_value = "/".join(_iso(last[2 + i]) for i in range(key_count))
+        next_cursor = Cursor(sort=sort, key=sort_value, id=last[0])
+    return [r[1] for r in rows], next_cursor
+
+
+def _iso(value: date | str) -> str:
+    return value if isinstance(value, str) else value.isoformat()
 
 
 def _relevance_page(
@@ -413,8 +433,16 @@ def claim_documents(conn: Connection, ids: list[str]) -> list[str]:
     """The stored public JSON of each claim, in the order of `ids` (unknown ids are skipped)."""
     if not ids:
         return []
+    if len(ids) == 1:  # one claim by id (the detail route): a statement compiled once
+        return [
+            row[1] for row in compiled.run(conn, ("claim-document",), _one_document, {"id": ids[0]})
+        ]
     found = dict(conn.execute(select(claim.id, claim.doc).where(claim.id.in_(ids))).all())
     return [found[i] for i in ids if i in found]
+
+
+def _one_document() -> Executable:
+    return select(claim.id, claim.doc).where(claim.id == bindparam("id"))
 
 
 def _sources(conn: Connection, source_id: str | None = None) -> list[dict[str, Any]]:
@@ -552,18 +580,13 @@ def replication_status(conn: Connection) -> Replication:
 def dataset_stamp(conn: Connection) -> tuple[str, datetime] | None:
     """(version, ingested_at) of the dataset this connection sees, if one is loaded.
 
-    Read with every page of claims, so straight through the driver: SQLAlchemy's execution
-    machinery costs several times this one-row query (the connection's transaction, hence its
-    snapshot, is the same)."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute("SELECT version, ingested_at FROM dataset")
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    if row is None:
+    Read with every page of claims, so straight through the driver (app.compiled): SQLAlchemy's
+    execution machinery costs several times this one-row query (the connection's transaction,
+    hence its snapshot, is the same)."""
+    rows = compiled.execute(conn, "SELECT version, ingested_at FROM dataset", ())
+    if not rows:
         return None
-    version, ingested_at = row
+    version, ingested_at = rows[0]
     if isinstance(ingested_at, str):  # SQLite stores it as text
         ingested_at = datetime.fromisoformat(ingested_at)
     return str(version), ingested_at
@@ -588,10 +611,10 @@ def facet_counts(
     out: dict[str, list[dict[str, Any]]] = {}
     for facet in facets:
         build = partial(_facet_query, conn, filters, facet)
-        rows = _run(conn, ("facet", facet), filters, build)
+        rows = _rows(conn, ("facet", facet), filters, build)
         counts = [
             {"value": _facet_value(facet, v), "count": n}
-            for v, n in sorted(rows.all(), key=lambda r: (-r[1], str(r[0])))
+            for v, n in sorted(rows, key=lambda r: (-r[1], str(r[0])))
         ]
         out[facet] = counts
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request, Response
 
@@ -12,6 +13,7 @@ from app.claim_document import dumps
 from app.highlight import mark
 
 _SOURCE_PREFIX = "source_"
+_URL_SPLIT_REMOVES = str.maketrans("", "", "\t\r\n")  # as urllib.parse.urlsplit does
 
 
 def source_summary(record: dict[str, Any]) -> dict[str, Any]:
@@ -38,9 +40,16 @@ def with_highlights(document: str, search_words: list[str] | None) -> str:
 def page_link(request: Request, **params: str) -> str:
     """This request's URL with `params` replaced: under PUBLIC_BASE_URL, else relative. Never
     built from the Host header, which the client controls (and the response cache ignores)."""
-    url = request.url.include_query_params(**params)
+    # What `request.url.include_query_params(**params)` gives, without building and splitting
+    # a whole URL: the other parameters in their order, then `params`.
+    scope = request.scope
+    path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    query = scope.get("query_string", b"").decode().partition("#")[0]
+    query = query.translate(_URL_SPLIT_REMOVES)
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in params]
+    pairs.extend(params.items())
     base = request.app.state.settings.public_base_url or ""
-    return f"{base}{url.path}?{url.query}"
+    return f"{base}{path}?{urlencode(pairs)}"
 
 
 def link_header(next_url: str | None) -> dict[str, str]:

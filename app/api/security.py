@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -16,6 +15,7 @@ HEADERS = {
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
 }
+_RAW_HEADERS = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in HEADERS.items()]
 
 
 class SecurityHeaders:
@@ -29,11 +29,12 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for key, value in HEADERS.items():
-                    headers.setdefault(key, value)
-                if "server" in headers:
-                    del headers["server"]
+                # What MutableHeaders.setdefault and del would do, in one pass over the list.
+                raw = message["headers"] = list(message.get("headers", ()))
+                names = {name for name, _ in raw}
+                raw.extend(pair for pair in _RAW_HEADERS if pair[0] not in names)
+                if b"server" in names:
+                    raw[:] = [pair for pair in raw if pair[0] != b"server"]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
