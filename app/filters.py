@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 
 from app import search
-from app.models import CLAIM, CLAIM_ENTITY, CLAIM_TOPIC, ENTITY, QUANTITY, SOURCE, TOPIC
+from app.models import CLAIM, CLAIM_ENTITY, ENTITY, QUANTITY, SOURCE, TOPIC
 from app.params import (
     MAX_REPEATS,
     CommaList,
@@ -647,13 +647,3 @@ def conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
 def source_conditions(f: ClaimFilters) -> list[ColumnElement[bool]]:
     """The conditions on the source alone (its id, country and publication date)."""
     return _level_conditions(shape(f), "source")
-
-
-# for app.queries until it uses app.models names
-claim_table = CLAIM
-source_table = SOURCE
-claim = CLAIM.c
-source = SOURCE.c
-claim_topic = CLAIM_TOPIC.c
-claim_entity = CLAIM_ENTITY.c
-quantity = QUANTITY.c

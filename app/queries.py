@@ -30,56 +30,47 @@ from app import compiled, search
 from app.claim_document import SOURCE_SUMMARY_FIELDS
 from app.filters import (
     ClaimFilters,
-    claim,
-    claim_entity,
-    claim_table,
-    claim_topic,
     conditions,
     counts_per_source_suffice,
     parameters,
-    quantity,
     shape,
-    source,
     source_conditions,
-    source_table,
 )
 from app.lru import Lru
 from app.models import (
+    CLAIM,
     CLAIM_COUNT,
+    CLAIM_ENTITY,
+    CLAIM_TOPIC,
     DATASET,
     ENTITY,
     ENTITY_ALIAS,
     FIGURE,
     QUANTITY,
+    SOURCE,
     SOURCE_EVIDENCE,
     TOPIC,
     TOPIC_ALIAS,
 )
 from app.pagination import Cursor
 
-topic_table = TOPIC
-entity_table = ENTITY
-topic = TOPIC.c
-entity = ENTITY.c
-dataset = DATASET.c
-evidence = SOURCE_EVIDENCE.c
 EVIDENCE_FIELDS = ("establishes", "value", "relation", "address", "quote", "checked", "note")
 
-SOURCE_SUMMARY = tuple(source[name] for name in SOURCE_SUMMARY_FIELDS)
+SOURCE_SUMMARY = tuple(SOURCE.c[name] for name in SOURCE_SUMMARY_FIELDS)
 _FAR_FUTURE = date(9999, 12, 31)
 _FAR_PAST = date(1, 1, 1)
 
 # sort name -> (date columns ordered by before the id, descending). A publication date is an
 # interval: ordered by its earliest day, then its latest (a narrower interval first), then id;
 # descending is the exact reverse. Unknown dates sort last in either direction.
-_PUBLISHED = (source.published_earliest, source.published_latest)
+_PUBLISHED = (SOURCE.c.published_earliest, SOURCE.c.published_latest)
 SORTS: dict[str, tuple[tuple[Any, ...], bool]] = {
     "id": ((), False),
     "-id": ((), True),
     "published": (_PUBLISHED, False),
     "-published": (_PUBLISHED, True),
-    "period": ((claim.period_start,), False),
-    "-period": ((claim.period_start,), True),
+    "period": ((CLAIM.c.period_start,), False),
+    "-period": ((CLAIM.c.period_start,), True),
     "relevance": ((), False),
 }
 
@@ -118,18 +109,18 @@ def _rows(
 
 
 def _values(filters: ClaimFilters, values: dict[str, Any]) -> dict[str, Any]:
-    return {**parameters(filters), **(search.parameters(filters.q) if filters.q else {}), **values}
+    return {**parameters(filters), **values}  # q's words are among the filters' binds
 
 
 def _filtered(conn: Connection, filters: ClaimFilters) -> tuple[Any, list[Any], Any]:
     """FROM clause, WHERE conditions and (with q) the matching index rows, joined to their
     claims: a subquery whose `key` column orders them in index order."""
-    joined: Any = claim_table
+    joined: Any = CLAIM
     hits = None
     if filters.q:
         dialect = conn.dialect.name
         hits = search.found(dialect).subquery("found")
-        joined = joined.join(hits, hits.c.key == search.claim_key(dialect, claim_table))
+        joined = joined.join(hits, hits.c.key == search.claim_key(dialect, CLAIM))
     return joined, conditions(filters), hits
 
 
@@ -143,7 +134,7 @@ def _matches(
     where = conditions(filters)
     if not where:
         return hits, where, hits
-    joined = claim_table.join(hits, hits.c.key == search.claim_key(dialect, claim_table))
+    joined = CLAIM.join(hits, hits.c.key == search.claim_key(dialect, CLAIM))
     return joined, where, hits
 
 
@@ -155,7 +146,7 @@ def count_claims(conn: Connection, filters: ClaimFilters) -> int:
         def by_sources() -> Executable:
             return (
                 select(func.coalesce(func.sum(counted.claims), 0))
-                .select_from(CLAIM_COUNT.join(source_table, source.id == counted.source_id))
+                .select_from(CLAIM_COUNT.join(SOURCE, SOURCE.c.id == counted.source_id))
                 .where(counted.topic_id == bindparam("counted_topic"))
                 .where(*source_conditions(filters))
             )
@@ -193,11 +184,9 @@ def _count_matches(conn: Connection, filters: ClaimFilters) -> int:
 def _windowed_estimate(conn: Connection, filters: ClaimFilters) -> float:
     """SQLite: matches counted up to a quota in each rowid window, extrapolated
     (search.windowed_estimate); a few thousand index rows read at most."""
-    rowid = search.claim_key("sqlite", claim_table)
+    rowid = search.claim_key("sqlite", CLAIM)
     # two subqueries: SQLite reads min() or max() alone from the end of an index, not both
-    ends = [
-        select(f(rowid)).select_from(claim_table).scalar_subquery() for f in (func.min, func.max)
-    ]
+    ends = [select(f(rowid)).select_from(CLAIM).scalar_subquery() for f in (func.min, func.max)]
     low, high = conn.execute(select(*ends)).one()
     bounds = search.windows(low, high)
 
@@ -223,7 +212,7 @@ def _windowed_estimate(conn: Connection, filters: ClaimFilters) -> float:
 
 def _sampled_estimate(conn: Connection, filters: ClaimFilters) -> float:
     """Postgres: matches counted in a fixed page sample of the index, scaled up."""
-    claims = conn.execute(select(dataset.claims)).scalar() or 0
+    claims = conn.execute(select(DATASET.c.claims)).scalar() or 0
     percent = search.sample_percent(claims)
 
     def build() -> Executable:
@@ -245,23 +234,23 @@ def list_claims(
 
     def build() -> Executable:
         joined, where, _ = _filtered(conn, filters)
-        if columns_sorted and columns_sorted[0].table is source_table:
-            joined = joined.join(source_table, claim.source_id == source.id)
+        if columns_sorted and columns_sorted[0].table is SOURCE:
+            joined = joined.join(SOURCE, CLAIM.c.source_id == SOURCE.c.id)
         keys = _sort_keys(sort)
-        columns = [claim.id, claim.doc, *(k.label(f"sort_key_{i}") for i, k in enumerate(keys))]
+        columns = [CLAIM.c.id, CLAIM.c.doc, *(k.label(f"sort_key_{i}") for i, k in enumerate(keys))]
         query = select(*columns).select_from(joined).where(*where)
         if after is not None:
             if not keys:
                 after_id: Any = bindparam("after_id")
-                query = query.where(claim.id < after_id if descending else claim.id > after_id)
+                query = query.where(CLAIM.c.id < after_id if descending else CLAIM.c.id > after_id)
             else:
                 bound = tuple_(
                     *(bindparam(f"after_key_{i}", type_=Date) for i in range(len(keys))),
                     bindparam("after_id"),
                 )
-                row = tuple_(*keys, claim.id)
+                row = tuple_(*keys, CLAIM.c.id)
                 query = query.where(row < bound if descending else row > bound)
-        order = [*keys, claim.id]
+        order = [*keys, CLAIM.c.id]
         query = query.order_by(*(c.desc() if descending else c.asc() for c in order))
         query = query.limit(bindparam("page_limit"))
         if keys:
@@ -269,9 +258,9 @@ def list_claims(
         # In id order the page's ids come from the listing index alone (the planner prefers a
         # covering index; asked for documents too, it may walk the narrower primary-key index
         # and read every row it tests), then the page's documents are fetched by id.
-        ids = query.with_only_columns(claim.id)
-        page = select(claim.id, claim.doc).where(claim.id.in_(ids))
-        return page.order_by(claim.id.desc() if descending else claim.id.asc())
+        ids = query.with_only_columns(CLAIM.c.id)
+        page = select(CLAIM.c.id, CLAIM.c.doc).where(CLAIM.c.id.in_(ids))
+        return page.order_by(CLAIM.c.id.desc() if descending else CLAIM.c.id.asc())
 
     cursor_values: dict[str, Any] = {}
     if after is not None:
@@ -374,20 +363,20 @@ def _ranked_rows(conn: Connection, filters: ClaimFilters, paged: bool) -> Execut
         func.max(block.c.key).over().label("edge"),
     ).subquery("sized")
     dialect = conn.dialect.name
-    key = search.claim_key(dialect, claim_table)
+    key = search.claim_key(dialect, CLAIM)
     ranked: Any = sized
     claim_id: Any = sized.c.key  # Postgres: the index key is the claim id
     if dialect == "sqlite":  # the index key is a rowid: the id is the claim's
-        ranked, claim_id = claim_table.join(sized, sized.c.key == key), claim.id
+        ranked, claim_id = CLAIM.join(sized, sized.c.key == key), CLAIM.c.id
     rank = sized.c.rank
     page = select(*sized.c, claim_id.label("claim_id")).select_from(ranked)
     if paged:
         after = tuple_(bindparam("after_rank", type_=Float), bindparam("after_id"))
         page = page.where(tuple_(rank, claim_id) > after)
     paged_rows = page.order_by(rank, claim_id).limit(bindparam("page_limit")).subquery("page")
-    joined = claim_table.join(paged_rows, paged_rows.c.key == key)
+    joined = CLAIM.join(paged_rows, paged_rows.c.key == key)
     columns = (paged_rows.c.rank.label("sort_key_0"), paged_rows.c.block_size, paged_rows.c.edge)
-    query = select(claim.id, claim.doc, *columns).select_from(joined)
+    query = select(CLAIM.c.id, CLAIM.c.doc, *columns).select_from(joined)
     return query.order_by(paged_rows.c.rank, paged_rows.c.claim_id)
 
 
@@ -397,11 +386,11 @@ def _unranked_rows(conn: Connection, filters: ClaimFilters, past_ranked: bool) -
     joined, where, hits = _filtered(conn, filters)
     dialect = conn.dialect.name
     if past_ranked:
-        start = search.key_of(dialect, claim_table, bindparam("after_id"))
+        start = search.key_of(dialect, CLAIM, bindparam("after_id"))
     else:
         start = bindparam("edge", type_=Integer if dialect == "sqlite" else String)
     unranked = literal(search.UNRANKED, Float).label("sort_key_0")
-    query = select(claim.id, claim.doc, unranked).select_from(joined).where(*where)
+    query = select(CLAIM.c.id, CLAIM.c.doc, unranked).select_from(joined).where(*where)
     query = query.where(hits.c.key > start)
     return query.order_by(hits.c.key).limit(bindparam("page_limit"))
 
@@ -437,12 +426,12 @@ def claim_documents(conn: Connection, ids: list[str]) -> list[str]:
         return [
             row[1] for row in compiled.run(conn, ("claim-document",), _one_document, {"id": ids[0]})
         ]
-    found = dict(conn.execute(select(claim.id, claim.doc).where(claim.id.in_(ids))).all())
+    found = dict(conn.execute(select(CLAIM.c.id, CLAIM.c.doc).where(CLAIM.c.id.in_(ids))).all())
     return [found[i] for i in ids if i in found]
 
 
 def _one_document() -> Executable:
-    return select(claim.id, claim.doc).where(claim.id == bindparam("id"))
+    return select(CLAIM.c.id, CLAIM.c.doc).where(CLAIM.c.id == bindparam("id"))
 
 
 def _sources(conn: Connection, source_id: str | None = None) -> list[dict[str, Any]]:
@@ -452,18 +441,18 @@ def _sources(conn: Connection, source_id: str | None = None) -> list[dict[str, A
     query = (
         select(
             *SOURCE_SUMMARY,
-            source.published_reason,
-            source.provenance_note,
-            source.sha256,
+            SOURCE.c.published_reason,
+            SOURCE.c.provenance_note,
+            SOURCE.c.sha256,
             func.coalesce(counted.claims, 0).label("claims"),
         )
         .outerjoin(
-            CLAIM_COUNT, (counted.source_id == source.id) & (counted.topic_id == literal("*"))
+            CLAIM_COUNT, (counted.source_id == SOURCE.c.id) & (counted.topic_id == literal("*"))
         )
-        .order_by(source.id)
+        .order_by(SOURCE.c.id)
     )
     if source_id is not None:
-        query = query.add_columns(source.text).where(source.id == source_id)
+        query = query.add_columns(SOURCE.c.text).where(SOURCE.c.id == source_id)
     rows = conn.execute(query).mappings().all()
     found = _evidence(conn, source_id)
     return [{**r, "evidence": found.get(r["id"], [])} for r in rows]
@@ -475,11 +464,11 @@ def list_sources(conn: Connection) -> list[dict[str, Any]]:
 
 def _evidence(conn: Connection, source_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """Sources' evidence entries in curated order: one query for all sources (or the one)."""
-    query = select(evidence.source_id, *(evidence[name] for name in EVIDENCE_FIELDS)).order_by(
-        evidence.source_id, evidence.position
-    )
+    query = select(
+        SOURCE_EVIDENCE.c.source_id, *(SOURCE_EVIDENCE.c[name] for name in EVIDENCE_FIELDS)
+    ).order_by(SOURCE_EVIDENCE.c.source_id, SOURCE_EVIDENCE.c.position)
     if source_id is not None:
-        query = query.where(evidence.source_id == source_id)
+        query = query.where(SOURCE_EVIDENCE.c.source_id == source_id)
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in conn.execute(query).mappings():
         by_source[row["source_id"]].append({name: row[name] for name in EVIDENCE_FIELDS})
@@ -494,19 +483,19 @@ def get_source(conn: Connection, source_id: str) -> dict[str, Any] | None:
 
 def list_topics(conn: Connection) -> list[dict[str, Any]]:
     counts = (
-        select(claim_topic.topic_id, func.count().label("claims"))
-        .group_by(claim_topic.topic_id)
+        select(CLAIM_TOPIC.c.topic_id, func.count().label("claims"))
+        .group_by(CLAIM_TOPIC.c.topic_id)
         .subquery()
     )
     rows = conn.execute(
         select(
-            topic.id,
-            topic.name,
-            topic.description,
+            TOPIC.c.id,
+            TOPIC.c.name,
+            TOPIC.c.description,
             func.coalesce(counts.c.claims, 0).label("claims"),
         )
-        .outerjoin(counts, counts.c.topic_id == topic.id)
-        .order_by(topic.id)
+        .outerjoin(counts, counts.c.topic_id == TOPIC.c.id)
+        .order_by(TOPIC.c.id)
     ).mappings()
     aliases: dict[str, list[str]] = defaultdict(list)
     for alias, topic_id in sorted(topic_aliases(conn).items()):
@@ -515,7 +504,7 @@ def list_topics(conn: Connection) -> list[dict[str, Any]]:
 
 
 def known_ids(conn: Connection, kind: str) -> set[str]:
-    table = {"topic": topic_table, "source": source_table, "entity": entity_table}[kind]
+    table = {"topic": TOPIC, "source": SOURCE, "entity": ENTITY}[kind]
     return set(conn.execute(select(table.c.id)).scalars())
 
 
@@ -527,7 +516,9 @@ def topic_aliases(conn: Connection) -> dict[str, str]:
 
 def known_units(conn: Connection) -> list[str]:
     """Every unit a stated quantity uses, as curated (USD, miles, km…)."""
-    return list(conn.execute(select(quantity.unit).distinct().order_by(quantity.unit)).scalars())
+    return list(
+        conn.execute(select(QUANTITY.c.unit).distinct().order_by(QUANTITY.c.unit)).scalars()
+    )
 
 
 # The SECURITY DEFINER wrapper deploy/postgres/replication.sql installs: pg_stat_wal_receiver
@@ -593,7 +584,9 @@ def dataset_stamp(conn: Connection) -> tuple[str, datetime] | None:
 
 
 def dataset_info(conn: Connection) -> dict[str, Any] | None:
-    row = conn.execute(select(dataset.version, dataset.ingested_at, dataset.claims)).mappings()
+    row = conn.execute(
+        select(DATASET.c.version, DATASET.c.ingested_at, DATASET.c.claims)
+    ).mappings()
     first = row.first()
     return dict(first) if first else None
 
@@ -622,34 +615,34 @@ def facet_counts(
 
 def _facet_query(conn: Connection, filters: ClaimFilters, facet: str) -> Executable:
     joined, where, _ = _filtered(conn, filters)
-    ids = select(claim.id).select_from(joined).where(*where).subquery("matching")
+    ids = select(CLAIM.c.id).select_from(joined).where(*where).subquery("matching")
     if facet == "topic":
-        value: Any = claim_topic.topic_id
-        query = select(value, func.count()).join(ids, ids.c.id == claim_topic.claim_id)
+        value: Any = CLAIM_TOPIC.c.topic_id
+        query = select(value, func.count()).join(ids, ids.c.id == CLAIM_TOPIC.c.claim_id)
     elif facet == "entity":
-        value = claim_entity.entity_id
-        query = select(value, func.count()).join(ids, ids.c.id == claim_entity.claim_id)
+        value = CLAIM_ENTITY.c.entity_id
+        query = select(value, func.count()).join(ids, ids.c.id == CLAIM_ENTITY.c.claim_id)
     elif facet == "kind":
-        value = claim.kind
-        query = select(value, func.count()).select_from(claim_table).join(ids, ids.c.id == claim.id)
+        value = CLAIM.c.kind
+        query = select(value, func.count()).select_from(CLAIM).join(ids, ids.c.id == CLAIM.c.id)
     else:
         value = {
-            "source": source.id,
-            "country": source.country,
+            "source": SOURCE.c.id,
+            "country": SOURCE.c.country,
             "year": _publication_year(),
         }[facet]
         query = (
             select(value, func.count())
-            .select_from(claim_table.join(source_table, claim.source_id == source.id))
-            .join(ids, ids.c.id == claim.id)
+            .select_from(CLAIM.join(SOURCE, CLAIM.c.source_id == SOURCE.c.id))
+            .join(ids, ids.c.id == CLAIM.c.id)
         )
     return query.group_by(value)
 
 
 def _publication_year() -> Any:
     """The year a source was published in, when its whole date interval lies in one year."""
-    earliest = func.extract("year", source.published_earliest)
-    return case((earliest == func.extract("year", source.published_latest), earliest))
+    earliest = func.extract("year", SOURCE.c.published_earliest)
+    return case((earliest == func.extract("year", SOURCE.c.published_latest), earliest))
 
 
 def _facet_value(facet: str, value: Any) -> Any:
@@ -662,25 +655,28 @@ def _entities(
     conn: Connection, kind: str | None = None, entity_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Entities with their claim counts and aliases: every one (of a kind), or the one asked."""
-    counts = select(claim_entity.entity_id, func.count().label("claims"))
+    counts = select(CLAIM_ENTITY.c.entity_id, func.count().label("claims"))
     aliases_query = select(ENTITY_ALIAS.c.written, ENTITY_ALIAS.c.entity_id).order_by(
         ENTITY_ALIAS.c.alias
     )
     if entity_id is not None:
-        counts = counts.where(claim_entity.entity_id == entity_id)
+        counts = counts.where(CLAIM_ENTITY.c.entity_id == entity_id)
         aliases_query = aliases_query.where(ENTITY_ALIAS.c.entity_id == entity_id)
-    counted = counts.group_by(claim_entity.entity_id).subquery()
+    counted = counts.group_by(CLAIM_ENTITY.c.entity_id).subquery()
     query = (
         select(
-            entity.id, entity.name, entity.kind, func.coalesce(counted.c.claims, 0).label("claims")
+            ENTITY.c.id,
+            ENTITY.c.name,
+            ENTITY.c.kind,
+            func.coalesce(counted.c.claims, 0).label("claims"),
         )
-        .outerjoin(counted, counted.c.entity_id == entity.id)
-        .order_by(entity.id)
+        .outerjoin(counted, counted.c.entity_id == ENTITY.c.id)
+        .order_by(ENTITY.c.id)
     )
     if kind:
-        query = query.where(entity.kind == kind)
+        query = query.where(ENTITY.c.kind == kind)
     if entity_id is not None:
-        query = query.where(entity.id == entity_id)
+        query = query.where(ENTITY.c.id == entity_id)
     rows = [dict(r) for r in conn.execute(query).mappings()]
     if not rows:
         return rows
@@ -707,9 +703,9 @@ def get_entity(conn: Connection, entity_id: str) -> dict[str, Any] | None:
 def claim_ids_for_entity(conn: Connection, entity_id: str) -> list[str]:
     return list(
         conn.execute(
-            select(claim_entity.claim_id)
-            .where(claim_entity.entity_id == entity_id)
-            .order_by(claim_entity.claim_id)
+            select(CLAIM_ENTITY.c.claim_id)
+            .where(CLAIM_ENTITY.c.entity_id == entity_id)
+            .order_by(CLAIM_ENTITY.c.claim_id)
         ).scalars()
     )
 
@@ -728,30 +724,30 @@ def figure_statements(conn: Connection, figure_id: str | None = None) -> list[di
     """Every quantity that states a figure, with its claim's period and its source."""
     query = (
         select(
-            quantity.figure_id,
-            quantity.claim_id,
-            quantity.value,
-            quantity.unit,
-            quantity.per,
-            quantity.qualifier,
-            quantity.as_stated,
-            quantity.currency_uncertain,
-            claim.quote,
-            claim.quote_start,
-            claim.quote_end,
-            claim.period_start,
-            claim.period_end,
-            claim.period_text,
+            QUANTITY.c.figure_id,
+            QUANTITY.c.claim_id,
+            QUANTITY.c.value,
+            QUANTITY.c.unit,
+            QUANTITY.c.per,
+            QUANTITY.c.qualifier,
+            QUANTITY.c.as_stated,
+            QUANTITY.c.currency_uncertain,
+            CLAIM.c.quote,
+            CLAIM.c.quote_start,
+            CLAIM.c.quote_end,
+            CLAIM.c.period_start,
+            CLAIM.c.period_end,
+            CLAIM.c.period_text,
             *(c.label(f"source_{c.name}") for c in SOURCE_SUMMARY),
         )
         .select_from(
-            QUANTITY.join(claim_table, claim.id == quantity.claim_id).join(
-                source_table, source.id == claim.source_id
+            QUANTITY.join(CLAIM, CLAIM.c.id == QUANTITY.c.claim_id).join(
+                SOURCE, SOURCE.c.id == CLAIM.c.source_id
             )
         )
-        .where(quantity.figure_id.is_not(None))
-        .order_by(quantity.claim_id, quantity.position)
+        .where(QUANTITY.c.figure_id.is_not(None))
+        .order_by(QUANTITY.c.claim_id, QUANTITY.c.position)
     )
     if figure_id is not None:
-        query = query.where(quantity.figure_id == figure_id)
+        query = query.where(QUANTITY.c.figure_id == figure_id)
     return [dict(r) for r in conn.execute(query).mappings()]
