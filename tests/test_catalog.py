@@ -389,6 +389,33 @@ def test_a_claims_page_read_after_an_ingest_names_its_own_dataset(
     catalog.dispose()
 
 
+def test_a_claims_page_is_one_dataset_even_when_an_ingest_commits_during_it(
+    empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stamp, total and items come from one snapshot on both engines: an ingest that commits
+    between the count and the page shows in neither."""
+    ingest(empty_db)
+    catalog = Catalog(reader_engine(empty_db, 2000), count_entries=0)
+    changed, original = _changed_seeds(tmp_path), queries.list_claims
+    before = run(catalog.dataset_stamp)
+
+    def ingest_first(*args: Any) -> Any:
+        ingest(empty_db, changed)  # commits a new dataset between the count and the page
+        return original(*args)
+
+    monkeypatch.setattr(queries, "list_claims", ingest_first)
+    try:
+        page = run(lambda: catalog.claims_page(ClaimFilters(source=(CHANGED_SOURCE,)), "id", 200))
+        monkeypatch.setattr(queries, "list_claims", original)
+        after = run(lambda: catalog.claims_page(ClaimFilters(source=(CHANGED_SOURCE,)), "id", 200))
+    finally:
+        catalog.dispose()
+    assert page.stamp == before and after.stamp != before  # the ingest did commit
+    assert not any("(v2) " in document for document in page.documents)
+    assert any("(v2) " in document for document in after.documents)
+    assert page.total == len(page.documents) == after.total
+
+
 def test_the_read_path_knows_nothing_of_http() -> None:
     """app.catalog (and what it imports) never imports the API package."""
     loaded = subprocess.run(
