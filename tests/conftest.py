@@ -186,3 +186,16 @@ def seeds(tmp_path: Path) -> Path:
     copy = tmp_path / "seeds"
     shutil.copytree(SEEDS, copy)
     return copy
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[int]:
+    """Wrap owner.name so the test can see how often it ran (the list grows by one per call)."""
+    calls: list[int] = []
+    original = getattr(owner, name)
+
+    def counting(*args: Any) -> Any:
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls

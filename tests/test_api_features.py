@@ -6,12 +6,11 @@ import csv
 import io
 from collections import Counter
 from datetime import date
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import fingerprint
+from tests.conftest import count_calls, fingerprint
 from tests.oracle import Oracle
 
 ORACLE = Oracle()
@@ -205,19 +204,6 @@ def test_large_responses_are_gzipped(client: TestClient) -> None:
     assert response.headers["content-encoding"] == "gzip"
     small = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in small.headers
-
-
-def count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[int]:
-    """Wrap owner.name so the test can see how often it ran (the list grows by one per call)."""
-    calls: list[int] = []
-    original = getattr(owner, name)
-
-    def counting(*args: Any) -> Any:
-        calls.append(1)
-        return original(*args)
-
-    monkeypatch.setattr(owner, name, counting)
-    return calls
 
 
 def test_repeated_requests_are_answered_from_memory(

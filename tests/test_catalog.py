@@ -32,7 +32,7 @@ from app.core.config import Settings
 from app.db import reader_engine
 from app.filters import ClaimFilters
 from app.vocabulary import Vocabulary
-from tests.conftest import SEEDS, ingest
+from tests.conftest import SEEDS, count_calls, ingest
 from tests.oracle import Oracle
 
 ORACLE = Oracle()
@@ -287,25 +287,13 @@ def _changed_seeds(root: Path) -> Path:
     return seeds
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[int]:
-    calls: list[int] = []
-    original = getattr(owner, name)
-
-    def counted(*args: Any) -> Any:
-        calls.append(1)
-        return original(*args)
-
-    monkeypatch.setattr(owner, name, counted)
-    return calls
-
-
 def test_vocabulary_and_totals_are_read_again_after_an_ingest_and_not_before(
     empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingest(empty_db)
     catalog = Catalog(reader_engine(empty_db, 2000), stamp_ttl=0)  # no second's grace here
-    vocabulary_reads = _counting(monkeypatch, Vocabulary, "read")
-    counts = _counting(monkeypatch, queries, "count_claims")
+    vocabulary_reads = count_calls(monkeypatch, Vocabulary, "read")
+    counts = count_calls(monkeypatch, queries, "count_claims")
     arctic = ClaimFilters(topic=("arctic",))
     try:
         for _ in range(3):
@@ -333,7 +321,7 @@ def test_totals_are_not_kept_when_the_response_cache_is_off(
 ) -> None:
     """RESPONSE_CACHE_ENTRIES=0 (the benchmarks' uncached runs) counts on every request."""
     catalog = Catalog.from_settings(Settings(database_url=seeded_db, response_cache_entries=0))
-    counts = _counting(monkeypatch, queries, "count_claims")
+    counts = count_calls(monkeypatch, queries, "count_claims")
     try:
         for _ in range(3):
             run(lambda: catalog.claims_page(ClaimFilters(topic=("arctic",)), "id", 1))
@@ -360,7 +348,7 @@ def test_a_claims_page_read_after_an_ingest_names_its_own_dataset(
         catalog: Catalog = app.state.catalog
         monkeypatch.setattr(catalog, "stamp_ttl", 3600.0)  # the stamp stays the old one
         ingest(empty_db, _changed_seeds(tmp_path))
-        lists = _counting(monkeypatch, queries, "list_claims")
+        lists = count_calls(monkeypatch, queries, "list_claims")
 
         new = client.get(url)
         assert "(v2) " not in old.text and "(v2) " in new.text
