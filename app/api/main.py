@@ -11,7 +11,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
-from prometheus_fastapi_instrumentator import Instrumentator
 
 from app.api import access_log, openapi, problems
 from app.api.access_log import AccessLog
@@ -19,6 +18,7 @@ from app.api.caching import HttpCaching, ResponseCache
 from app.api.csv_export import CSV_LISTS, ExportSlots
 from app.api.freshness import DatasetFreshness, cache_directives
 from app.api.methods import ReadOnlyMethods
+from app.api.metrics import HttpMetrics, RequestMetrics
 from app.api.negotiation import offers
 from app.api.request_guard import RequestGuard
 from app.api.routes import claims, entities, figures, health, index, sources
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
-        # Metrics come from the Prometheus instrumentator; OpenTelemetry is off, so FastAPI
+        # Metrics come from app.api.metrics (Prometheus); OpenTelemetry is off, so FastAPI
         # does not look up its providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
@@ -121,7 +121,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = CollectorRegistry()  # one per app: tests and workers never share counters
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
-    Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app)
     app.state.metrics_registry = registry
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     # The cache keeps what the body and its negotiated representation determine; every layer
@@ -145,6 +144,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.cache_stale_if_error,
         ),
     )
+    # Outside the cache and the freshness check: hits, 304s, 406s and 503 refusals are counted
+    # too, under the route template the memo or the router gives (see app.api.metrics).
+    app.add_middleware(RequestMetrics, metrics=HttpMetrics.register(registry))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
