@@ -18,6 +18,7 @@ from types import ModuleType
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from app.api.access_log import (
     MAX_LOGGED_PATH,
@@ -27,7 +28,7 @@ from app.api.access_log import (
     uvicorn_log_config,
 )
 from bench.server import free_port
-from tests.conftest import ROOT
+from tests.conftest import ROOT, response_cache
 
 
 def test_request_id_is_echoed_or_made(client: TestClient) -> None:
@@ -39,6 +40,88 @@ def test_request_id_is_echoed_or_made(client: TestClient) -> None:
     assert len(made) >= 16
     hostile = client.get("/healthz", headers={"X-Request-ID": "x" * 500}).headers["x-request-id"]
     assert hostile != "x" * 500
+
+
+# What prometheus-fastapi-instrumentator 8.1 (default metrics, excluded_handlers=["/metrics"])
+# exported from a running app, recorded before app.api.metrics replaced it: dashboards rely on it.
+INSTRUMENTATOR_FAMILIES = {
+    "process_virtual_memory_bytes": "gauge",
+    "process_resident_memory_bytes": "gauge",
+    "process_start_time_seconds": "gauge",
+    "process_cpu_seconds_total": "counter",
+    "process_open_fds": "gauge",
+    "process_max_fds": "gauge",
+    "python_info": "gauge",
+    "python_gc_objects_collected_total": "counter",
+    "python_gc_objects_uncollectable_total": "counter",
+    "python_gc_collections_total": "counter",
+    "http_requests_total": "counter",
+    "http_requests_created": "gauge",
+    "http_request_size_bytes": "summary",
+    "http_request_size_bytes_created": "gauge",
+    "http_response_size_bytes": "summary",
+    "http_response_size_bytes_created": "gauge",
+    "http_request_duration_highr_seconds": "histogram",
+    "http_request_duration_highr_seconds_created": "gauge",
+    "http_request_duration_seconds": "histogram",
+    "http_request_duration_seconds_created": "gauge",
+}
+HIGHR_BOUNDS = [
+    "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1.0", "1.5", "2.0", "2.5",
+    "3.0", "3.5", "4.0", "4.5", "5.0", "7.5", "10.0", "30.0", "60.0", "+Inf",
+]  # fmt: skip
+
+
+def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """The samples called `name` in an exposition, by their sorted labels."""
+    return {
+        tuple(sorted(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name
+    }
+
+
+def test_metrics_count_every_answer_under_its_route_template(client: TestClient) -> None:
+    first, second = (c["id"] for c in client.get("/v1/claims?limit=2").json()["items"])
+    etag = client.get(f"/v1/claims/{first}").headers["etag"]
+    client.get(f"/v1/claims/{second}")
+    client.get(f"/v1/claims/{first}")  # a cache hit: answered before the router
+    client.get(f"/v1/claims/{first}", headers={"If-None-Match": etag})  # a 304, also before it
+    assert client.get("/v1/claims/no-such-claim").status_code == 404
+    assert client.get("/v1/claims?limit=0").status_code == 422
+    assert client.get("/nowhere").status_code == 404
+    assert response_cache(client.app).hits == 1
+    client.get("/metrics")  # excluded: only the next scrape could see it anyway
+    text = client.get("/metrics").text
+
+    families = {
+        line.split()[2]: line.split()[3] for line in text.splitlines() if line.startswith("# TYPE")
+    }
+    assert families == INSTRUMENTATOR_FAMILIES
+    claim = "/v1/claims/{claim_id}"
+    assert samples(text, "http_requests_total") == {
+        (("handler", "/v1/claims"), ("method", "GET"), ("status", "2xx")): 1.0,
+        (("handler", "/v1/claims"), ("method", "GET"), ("status", "4xx")): 1.0,
+        (("handler", claim), ("method", "GET"), ("status", "2xx")): 3.0,
+        (("handler", claim), ("method", "GET"), ("status", "3xx")): 1.0,
+        (("handler", claim), ("method", "GET"), ("status", "4xx")): 1.0,
+        (("handler", "none"), ("method", "GET"), ("status", "4xx")): 1.0,
+    }
+    assert samples(text, "http_request_duration_seconds_count") == {
+        (("handler", "/v1/claims"), ("method", "GET")): 2.0,
+        (("handler", claim), ("method", "GET")): 5.0,
+        (("handler", "none"), ("method", "GET")): 1.0,
+    }
+    for summary in ("http_request_size_bytes_count", "http_response_size_bytes_count"):
+        assert samples(text, summary)[(("handler", claim),)] == 5.0
+    # Content-Length of what the client received: the cache hit's is its stored body's.
+    assert samples(text, "http_response_size_bytes_sum")[(("handler", claim),)] > 0
+    assert samples(text, "http_request_duration_highr_seconds_count") == {(): 8.0}
+    highr = samples(text, "http_request_duration_highr_seconds_bucket")
+    assert [dict(labels)["le"] for labels in highr] == HIGHR_BOUNDS
+    lowr = samples(text, "http_request_duration_seconds_bucket")
+    assert sorted({dict(labels)["le"] for labels in lowr}) == ["+Inf", "0.1", "0.5", "1.0"]
 
 
 def logged_lines(client: TestClient, path: str, **headers: str) -> list[str]:
