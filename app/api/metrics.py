@@ -30,6 +30,7 @@ LOWR_BUCKETS = (0.1, 0.5, 1, float("inf"))
 # The handler label of a path no route matches (bounded cardinality, as the instrumentator's
 # should_group_untemplated did).
 UNMATCHED = "none"
+_UNSEEN: Any = object()
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class RequestMetrics:
         self.metrics = metrics
         self.excluded = excluded
         self._templates: Lru[str, str] = Lru(memo_entries)
-        self._series: dict[tuple[str, str, str], _Series] = {}
+        self._series: dict[tuple[str, str, str], _Series | None] = {}
         self._routes: list[Any] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -166,20 +167,22 @@ class RequestMetrics:
             self._record(scope, status, response_size, max(perf_counter() - start, 0.0))
 
     def _record(self, scope: Scope, status: int, response_size: int, duration: float) -> None:
-        handler = self._handler(scope)
-        if any(part in handler for part in self.excluded):
-            return
-        key = (handler, scope["method"], f"{int(status) // 100}xx")
-        series = self._series.get(key)
-        if series is None:
+        key = (self._handler(scope), scope["method"], f"{int(status) // 100}xx")
+        series = self._series.get(key, _UNSEEN)
+        if series is _UNSEEN:
             series = self._series[key] = self._children(*key)
+        if series is None:  # excluded
+            return
         series.requests.inc()
         series.request_size.observe(_content_length(scope["headers"]))
         series.response_size.observe(response_size)
         self.metrics.latency_highr.observe(duration)
         series.latency.observe(duration)
 
-    def _children(self, handler: str, method: str, status: str) -> _Series:
+    def _children(self, handler: str, method: str, status: str) -> _Series | None:
+        """The series of a combination, None when its handler is excluded."""
+        if any(part in handler for part in self.excluded):
+            return None
         m = self.metrics
         return _Series(
             requests=m.requests.labels(method, status, handler),
