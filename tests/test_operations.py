@@ -124,6 +124,28 @@ def test_metrics_count_every_answer_under_its_route_template(client: TestClient)
     assert sorted({dict(labels)["le"] for labels in lowr}) == ["+Inf", "0.1", "0.5", "1.0"]
 
 
+def test_metrics_name_answers_the_router_gives_no_api_route(client: TestClient) -> None:
+    """A plain Starlette route or mount, a 406 from the cache layer (the router never ran) and
+    a trailing-slash redirect: bounded labels, never the raw path."""
+    assert client.get("/openapi.json").status_code == 200  # its examples are requests too
+    before = samples(client.get("/metrics").text, "http_requests_total")
+    assert client.get("/static-offline-docs/no-such.js").status_code == 404
+    assert client.get("/v1/claims", headers={"Accept": "image/png"}).status_code == 406
+    assert client.get("/v1/claims/", follow_redirects=False).status_code == 307
+    counts = samples(client.get("/metrics").text, "http_requests_total")
+
+    def added(handler: str, status: str) -> float:
+        labels = (("handler", handler), ("method", "GET"), ("status", status))
+        return counts.get(labels, 0.0) - before.get(labels, 0.0)
+
+    assert before[(("handler", "/openapi.json"), ("method", "GET"), ("status", "2xx"))] == 1.0
+    assert added("/static-offline-docs", "4xx") == 1.0
+    assert added("/v1/claims", "4xx") == 1.0
+    assert added("none", "3xx") == 1.0
+    assert sum(counts.values()) - sum(before.values()) == 3.0
+    assert not any(dict(labels)["handler"] == "/v1/claims/" for labels in counts)
+
+
 def logged_lines(client: TestClient, path: str, **headers: str) -> list[str]:
     """What the access log writes for one request, through the handler the app installed."""
     handler = logging.getLogger("bilateral").handlers[0]

@@ -151,6 +151,7 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         start = perf_counter()
+        root_path = scope.get("root_path", "")  # a Mount the router enters extends it
         status = 500
         response_size = 0
 
@@ -164,10 +165,13 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, measured)
         finally:
-            self._record(scope, status, response_size, max(perf_counter() - start, 0.0))
+            duration = max(perf_counter() - start, 0.0)
+            self._record(scope, root_path, status, response_size, duration)
 
-    def _record(self, scope: Scope, status: int, response_size: int, duration: float) -> None:
-        key = (self._handler(scope), scope["method"], f"{int(status) // 100}xx")
+    def _record(
+        self, scope: Scope, root_path: str, status: int, response_size: int, duration: float
+    ) -> None:
+        key = (self._handler(scope, root_path), scope["method"], f"{int(status) // 100}xx")
         series = self._series.get(key, _UNSEEN)
         if series is _UNSEEN:
             series = self._series[key] = self._children(*key)
@@ -191,7 +195,7 @@ class RequestMetrics:
             latency=m.latency.labels(method, handler),
         )
 
-    def _handler(self, scope: Scope) -> str:
+    def _handler(self, scope: Scope, root_path: str) -> str:
         """The route template that answered, or UNMATCHED. The router leaves its APIRoute in
         the scope; without one (answered before the router, or a plain Starlette route such as
         /openapi.json) the memo, then the routes themselves, say which template the path is."""
@@ -202,7 +206,7 @@ class RequestMetrics:
             return template
         template = self._templates.get(path)
         if template is None:
-            template = self._match(scope)
+            template = self._match({**scope, "root_path": root_path})
             if template is None:
                 return UNMATCHED
             self._templates.put(path, template)
