@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any, get_args
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 
 from app import search
 from app.api.routes.claims import Facet
@@ -364,3 +364,27 @@ def test_search_finds_a_word_in_the_statement_or_the_quote(conn: Connection) -> 
         claim = json.loads(doc)
         assert "norad" in (claim["statement"] + " " + claim["quote"]).casefold()
     assert set(_matches(conn, "NORAD Canada")) <= found
+
+
+def test_source_filters_read_the_covering_index_not_the_document_text(conn: Connection) -> None:
+    """A source filter and the per-source count read (id, country, dates) from ix_source_filters:
+    in SQLite's row those columns lie past the document's text, which a table read walks."""
+    if conn.dialect.name != "sqlite":
+        pytest.skip("a query plan of SQLite's (Postgres keeps long text out of line)")
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        seen.append((sql, params))
+
+    event.listen(conn, "before_cursor_execute", record)
+    try:
+        count_claims(conn, claim_filters(topic=("trade",), published_from=date(2010, 1, 1)))
+        count_claims(conn, claim_filters(country=("US",), published_to=date(2030, 1, 1)))
+    finally:
+        event.remove(conn, "before_cursor_execute", record)
+    plans = [
+        " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+        for sql, params in seen
+        if "source" in sql
+    ]
+    assert plans and all("COVERING INDEX ix_source_filters" in plan for plan in plans), plans
